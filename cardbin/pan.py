@@ -1,0 +1,75 @@
+"""Card-number normalisation, Luhn and masking: pure functions on strings.
+
+Card numbers arrive typed by people: with spaces, dashes, full-width digits (１２３) and ideographic
+spaces. They are normalised before anything else; whatever still is not a digit is an error. Error
+messages only ever carry the masked form.
+"""
+
+from __future__ import annotations
+
+from cardbin.errors import InvalidCardNumber
+
+PAN_MIN_LENGTH = 12
+PAN_MAX_LENGTH = 19
+PREFIX_MIN_LENGTH = 6
+PREFIX_MAX_LENGTH = 10
+
+# Full-width digits U+FF10..U+FF19 → ASCII; separators people type between digit groups are dropped.
+_TRANSLATE: dict[int, int | None] = {0xFF10 + i: ord("0") + i for i in range(10)}
+_TRANSLATE.update({ord(c): None for c in " -\t\u3000\u00a0\uff0d\u2010\u2011\u2012\u2013\u2014"})
+
+
+def mask(card_number: str) -> str:
+    """First 6 and last 4 characters kept, the rest as '*'; short values are masked whole but for 4.
+
+    Works on anything (malformed input included), so it is safe to call before validation.
+    """
+    s = card_number.translate(_TRANSLATE)
+    if len(s) > PREFIX_MAX_LENGTH:
+        return s[:6] + "*" * (len(s) - 10) + s[-4:]
+    return s
+
+
+def _clean(raw: str, field: str) -> str:
+    if not isinstance(raw, str):
+        raise InvalidCardNumber(field, type(raw).__name__, "must be a string of digits")
+    s = raw.translate(_TRANSLATE)
+    if not s:
+        raise InvalidCardNumber(field, "", "is empty")
+    if not s.isascii() or not s.isdigit():
+        bad = next(c for c in s if not ("0" <= c <= "9"))
+        raise InvalidCardNumber(field, mask(s), f"contains {bad!r} (U+{ord(bad):04X}); only digits are allowed")
+    return s
+
+
+def normalize_pan(raw: str, field: str = "card_number") -> str:
+    """Digits of a full card number (12–19 after normalisation), or InvalidCardNumber."""
+    s = _clean(raw, field)
+    if not PAN_MIN_LENGTH <= len(s) <= PAN_MAX_LENGTH:
+        raise InvalidCardNumber(
+            field, mask(s), f"has {len(s)} digits; a card number has {PAN_MIN_LENGTH}–{PAN_MAX_LENGTH}"
+        )
+    return s
+
+
+def normalize_prefix(raw: str, field: str = "prefix") -> str:
+    """Digits of a bare BIN / card prefix (6–10 digits), or InvalidCardNumber."""
+    s = _clean(raw, field)
+    if not PREFIX_MIN_LENGTH <= len(s) <= PREFIX_MAX_LENGTH:
+        raise InvalidCardNumber(
+            field, mask(s), f"has {len(s)} digits; a BIN prefix has {PREFIX_MIN_LENGTH}–{PREFIX_MAX_LENGTH}"
+        )
+    return s
+
+
+def luhn_valid(digits: str) -> bool:
+    """ISO/IEC 7812 check over an all-digit string; reported as a flag, never used to reject."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0

@@ -1,0 +1,26 @@
+"""The payout recipient: what a merchant sends and a channel receives."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+AccountType = Literal["personal", "corporate"]  # 对私 / 对公
+
+
+class Recipient(msgspec.Struct, frozen=True, kw_only=True):
+    """A payee and the payout amount (integer fen). Optional fields may be filled by `prepare` from cardbin."""
+
+    name: str
+    account_no: str
+    account_type: AccountType
+    amount: int
+    bank_name: str | None = None
+    bank_code: str | None = None
+    branch_name: str | None = None
+    province: str | None = None
+    city: str | None = None
+    cnaps_code: str | None = None
+    id_no: str | None = None
+    mobile: str | None = None

@@ -61,3 +61,33 @@ class LoadRefused(ReleaseError):
     def __init__(self, message: str, report: object) -> None:
         self.report = report
         super().__init__(message)
+
+
+class BatchTooLarge(InvalidInput):
+    """A batch holds more items than one request may carry; split it."""
+
+
+class ServiceError(CardbinError):
+    """The lookup service could not answer (transport failure, 5xx, unexpected body); the lookup may be retried."""
+
+    def __init__(self, message: str, status: int | None = None, problem_type: str | None = None) -> None:
+        self.status = status
+        self.problem_type = problem_type
+        super().__init__(message)
+
+
+class AccessDenied(ServiceError):
+    """The service refused the caller (401 missing/unknown API key, 403 address not allowed)."""
+
+
+class UnreadableSource(ReleaseError):
+    """An input file of a load cannot be read as any accepted layout; nothing was stored."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class StoreBusy(ReleaseError):
+    """The DuckDB file stayed locked by another process for longer than the bounded retry."""

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cardbin.errors import InvalidCardNumber
 from cardbin.pan import luhn_valid, mask, normalize_pan, normalize_prefix
@@ -60,3 +62,12 @@ def test_mask_keeps_first6_last4() -> None:
 )
 def test_luhn(digits: str, ok: bool) -> None:
     assert luhn_valid(digits) is ok
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=19))
+def test_luhn_matches_the_textbook_definition(digits: str) -> None:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    assert luhn_valid(digits) is (total % 10 == 0)

@@ -1,0 +1,221 @@
+"""The CNAPS branches of a release: by code, by bank and city, keyword search, and the 联行号 choice for a card.
+
+The choice rule (documented because payouts depend on it), for a card's bank B and city C:
+
+1. ``city_branch``: B's best *city-level* branch in C, else in C's prefecture when C is a county (7342 鲁甸县 →
+   7340 昭通市);
+2. ``province_branch``: else B's best city-level branch elsewhere in C's province — the provincial branch
+   proper (…河南省分行) first, then one in the capital (CNAPS numbers the capital first, so the lowest city code
+   of the province), then the lowest city code;
+3. ``head_office``: else B's head-office clearing code (``Bank.head_office_cnaps``);
+4. ``none``: the bank is unknown or has no head-office code.
+
+A branch is *city-level* when its name, less a trailing bracketed note, ends with 分行, 营业部 or 清算中心 and has
+no 支行 in it (…海淀支行营业部 is a sub-branch), and the note does not say it is closed to the public (不对外,
+不办…). Among several, the city's own branch (…北京市分行营业部, …深圳分行) wins, then the province's, then any
+other 分行, then 营业部, then 清算中心; ties go to the shorter name, then the lower code.
+
+A branch belongs to a bank by its 行别 when one bank alone has that 行别 and it is not shared; for shared 行别
+(313, 314, 320, 323, 402) and banks without one, by name: the branch name starts with the bank's name or alias.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import polars as pl
+
+from cardbin import cnaps
+from cardbin.banks.directory import SHARED_CATEGORIES, BankDirectory
+from cardbin.errors import UnknownBranch
+from cardbin.model import Bank, Branch, City, CnapsMatch
+
+_NOTE = re.compile(r"[（(][^（()）]*[)）]\s*$")
+_CLOSED = ("不对外", "不办")
+_LEVEL_SUFFIXES = ("分行营业部", "分行", "营业部", "清算中心")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The 联行号 chosen for a (bank, city), with how it was found."""
+
+    branch_name: str | None
+    cnaps_code: str | None
+    cnaps_match: CnapsMatch
+
+
+NO_CHOICE = Choice(None, None, "none")
+
+
+_PLACE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "地区", "市", "省", "盟")
+
+
+def _place_variants(name: str | None) -> tuple[str, ...]:
+    """深圳市 → (深圳市, 深圳), 内蒙古自治区 → (内蒙古自治区, 内蒙古): branch names use either form."""
+    if not name:
+        return ()
+    for suffix in _PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return (name, name[: -len(suffix)])
+    return (name,)
+
+
+def _level_rank(name: str, city: City | None) -> int | None:
+    """Rank of a city-level branch (lower is better), or None when the branch is not one (see module doc)."""
+    base = name.strip()
+    note = _NOTE.search(base)
+    if note is not None:
+        if any(word in note.group() for word in _CLOSED):
+            return None
+        base = base[: note.start()].rstrip()
+    if "支行" in base or not base.endswith(_LEVEL_SUFFIXES):
+        return None
+    if city is not None:
+        for suffix in ("分行营业部", "分行"):
+            if any(base.endswith(place + suffix) for place in _place_variants(city.city)):
+                return 0
+            if any(base.endswith(place + suffix) for place in _place_variants(city.province)):
+                return 1
+    if base.endswith(("分行营业部", "分行")):
+        return 2
+    return 3 if base.endswith("营业部") else 4
+
+
+def _is_provincial(name: str, province: str | None) -> bool:
+    return any(place + "分行" in name for place in _place_variants(province))
+
+
+class BranchTable:
+    """All branches of a release as Branch Structs, grouped by bank and city for the 联行号 choice."""
+
+    def __init__(self, branches: pl.DataFrame, cities: dict[str, City], directory: BankDirectory) -> None:
+        self._cities = cities
+        self._directory = directory
+        capitals: dict[str, str] = {}
+        for code, place in sorted(cities.items()):
+            capitals.setdefault(place.province, code)
+        self._capitals = capitals
+        self.by_code: dict[str, Branch] = {}
+        # (bank code, city code) → city-level branches, best first.
+        self._levels: dict[tuple[str, str], list[Branch]] = defaultdict(list)
+        self._ranks: dict[str, int] = {}
+        for row in branches.iter_rows(named=True):
+            bank = self._bank_of(row["bank_category"], row["name"])
+            city = cities.get(row["city_code"])
+            branch = Branch(
+                cnaps_code=row["cnaps_code"],
+                name=row["name"],
+                bank_category=row["bank_category"],
+                bank_code=bank.code if bank else None,
+                bank_name=bank.name if bank else row["bank_name"],
+                clearing_code=row["clearing_code"],
+                city_code=row["city_code"],
+                city=city.city if city else None,
+                province=city.province if city else None,
+            )
+            self.by_code[branch.cnaps_code] = branch
+            rank = _level_rank(branch.name, city)
+            if bank is not None and rank is not None:
+                self._ranks[branch.cnaps_code] = rank
+                self._levels[(bank.code, branch.city_code)].append(branch)
+        for group in self._levels.values():
+            group.sort(key=self._order)
+        self._by_province: dict[tuple[str, str], list[Branch]] = defaultdict(list)
+        for (bank_code, city_code), group in self._levels.items():
+            if (where := cities.get(city_code)) is not None:
+                self._by_province[(bank_code, where.province)].extend(group)
+        self._choices: dict[tuple[str, str | None], Choice] = {}
+        self.frame = self._search_frame()
+
+    def _order(self, branch: Branch) -> tuple[int, int, str]:
+        return self._ranks[branch.cnaps_code], len(branch.name), branch.cnaps_code
+
+    def _bank_of(self, category: str, name: str) -> Bank | None:
+        """The directory bank of a branch (see module doc); a name match must not contradict the 行别."""
+        if category not in SHARED_CATEGORIES:
+            owners = self._directory.by_category(category)
+            if len(owners) == 1:
+                return owners[0]
+        bank = self._directory.by_name(name)
+        if bank is not None and bank.cnaps_category not in (None, category):
+            return None
+        return bank
+
+    def branch(self, cnaps_code: str) -> Branch:
+        code = cnaps.validate(cnaps_code.strip())
+        found = self.by_code.get(code)
+        if found is None:
+            raise UnknownBranch("cnaps_code", code, "no branch of this release has this 联行号")
+        return found
+
+    def choose(self, bank: Bank | None, city_code: str | None) -> Choice:
+        """The 联行号 for a card of `bank` in `city_code` by the rule in the module doc; memoised."""
+        if bank is None:
+            return NO_CHOICE
+        key = (bank.code, city_code)
+        found = self._choices.get(key)
+        if found is None:
+            found = self._choices[key] = self._choose(bank, city_code)
+        return found
+
+    def _prefecture(self, city_code: str | None) -> str | None:
+        """The prefecture of a county code: CNAPS gives a prefecture xxx0 and its counties xxx1–xxx9 (7342 → 7340)."""
+        if not city_code or city_code.endswith("0"):
+            return None
+        county, seat = self._cities.get(city_code), self._cities.get(city_code[:3] + "0")
+        return seat.city_code if county and seat and seat.province == county.province else None
+
+    def _choose(self, bank: Bank, city_code: str | None) -> Choice:
+        city = self._cities.get(city_code) if city_code else None
+        for code in (city_code, self._prefecture(city_code)):
+            if code and (here := self._levels.get((bank.code, code))):
+                return Choice(here[0].name, here[0].cnaps_code, "city_branch")
+        if city is not None and (there := self._by_province.get((bank.code, city.province))):
+            capital = self._capitals.get(city.province)
+            best = min(
+                there,
+                key=lambda b: (
+                    (not _is_provincial(b.name, city.province), b.city_code != capital, b.city_code, *self._order(b))
+                ),
+            )
+            return Choice(best.name, best.cnaps_code, "province_branch")
+        if bank.head_office_cnaps:
+            head = self.by_code.get(bank.head_office_cnaps)
+            return Choice(head.name if head else bank.name, bank.head_office_cnaps, "head_office")
+        return NO_CHOICE
+
+    def _search_frame(self) -> pl.DataFrame:
+        """One row per branch with a text column to match keywords against (name, bank, city, province)."""
+        branches = list(self.by_code.values())
+        return pl.DataFrame(
+            {
+                "cnaps_code": [b.cnaps_code for b in branches],
+                "bank_code": [b.bank_code for b in branches],
+                "city_code": [b.city_code for b in branches],
+                "city": [b.city for b in branches],
+                "text": [" ".join(filter(None, (b.name, b.bank_name, b.city, b.province))) for b in branches],
+            },
+            schema={
+                "cnaps_code": pl.String,
+                "bank_code": pl.String,
+                "city_code": pl.String,
+                "city": pl.String,
+                "text": pl.String,
+            },
+        ).sort("cnaps_code")
+
+    def search(self, bank: Bank | None, city: str | None, q: str | None, limit: int) -> list[Branch]:
+        """Branches of `bank` in `city` (code or name) whose text holds every keyword of `q`, by code."""
+        conditions: list[pl.Expr] = []
+        if bank is not None:
+            conditions.append(pl.col("bank_code") == bank.code)
+        if city:
+            city = city.strip()
+            names = {*_place_variants(city), city + "市"}  # 邯郸 finds 邯郸市, not 邯郸县
+            conditions.append((pl.col("city_code") == city) | pl.col("city").is_in(names))
+        for word in (q or "").split():
+            conditions.append(pl.col("text").str.contains(word, literal=True))
+        frame = self.frame.filter(*conditions) if conditions else self.frame
+        return [self.by_code[code] for code in frame.head(limit)["cnaps_code"]]

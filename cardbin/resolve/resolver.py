@@ -1,0 +1,96 @@
+"""Resolver: card number → CardInfo, BIN prefix → rows, branch search, from one release held in memory."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import msgspec
+
+from cardbin import pan as pans
+from cardbin.banks.directory import BankDirectory, default_directory
+from cardbin.errors import InvalidInput, UnknownBin
+from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
+from cardbin.release.bundled import default_release
+from cardbin.release.schema import ReleaseData
+from cardbin.resolve.index import ReleaseIndex, unknown_bin
+from cardbin.store import ReleaseStore, default_db_path
+
+_replace = msgspec.structs.replace
+
+
+class Resolver:
+    """Answers from one release; build it once (``open`` or ``from_release``) and share it: it is read-only."""
+
+    def __init__(self, index: ReleaseIndex) -> None:
+        self.index = index
+        self.release: str = index.release
+
+    @classmethod
+    def from_release(cls, data: ReleaseData, directory: BankDirectory | None = None) -> Resolver:
+        return cls(ReleaseIndex(data, directory or default_directory()))
+
+    @classmethod
+    def open(cls, db: str | Path | None = None) -> Resolver:
+        """The active release of `db`; without one, of ``CARDBIN_DB``; without that, the bundled release."""
+        path = Path(db) if db is not None else default_db_path()
+        return cls.from_release(ReleaseStore(path).read_release() if path is not None else default_release())
+
+    def lookup(self, card_number: str) -> CardInfo:
+        """Bank, card, region and 联行号 of a card number; Luhn and length are flags, never a rejection."""
+        pan = pans.normalize_pan(card_number)
+        index = self.index
+        hit = index.find(pan)
+        if hit is None:
+            raise unknown_bin("card_number", pans.mask(pan), self.release)
+        info = hit.info
+        if index.segments and info.region_source == "none":
+            info = index.with_segment(hit, index.segment_city(pan))
+        return _replace(
+            info,
+            card_number_masked=pans.mask(pan),
+            luhn_valid=pans.luhn_valid(pan),
+            alternatives=list(info.alternatives),  # a copy: callers may mutate their result, not the index
+        )
+
+    def lookup_bin(self, prefix: str) -> list[BinRecord]:
+        """Every row (all PAN lengths, all issuers) of the longest BIN that is a prefix of `prefix`."""
+        digits = pans.normalize_prefix(prefix)
+        for length in self.index.bin_lengths:
+            rows = self.index.rows_by_bin.get(digits[:length]) if length <= len(digits) else None
+            if rows:
+                return [row.record for row in rows]
+        raise UnknownBin("prefix", digits, f"no BIN of release {self.release} is a prefix of it")
+
+    def branches(
+        self, bank: str | None = None, city: str | None = None, q: str | None = None, limit: int = 20
+    ) -> list[Branch]:
+        """Branches by bank (code or name), city (CNAPS city code or name) and keywords (all must appear)."""
+        if limit < 1:
+            raise InvalidInput("limit", str(limit), "must be at least 1")
+        found: Bank | None = None
+        if bank is not None and bank.strip():
+            found = self.index.directory.by_code(bank) or self.index.directory.by_name(bank)
+            if found is None:
+                raise InvalidInput("bank", bank, "is neither a bank code nor a bank name of the directory")
+        return self.index.branches.search(found, city, q, limit)
+
+    def branch(self, cnaps_code: str) -> Branch:
+        """The branch with this 联行号; InvalidCnapsCode when malformed, UnknownBranch when not in the release."""
+        return self.index.branches.branch(cnaps_code)
+
+    def banks(self) -> list[Bank]:
+        return list(self.index.directory.banks)
+
+    def cities(self) -> list[City]:
+        return sorted(self.index.cities.values(), key=lambda c: c.city_code)
+
+
+@cache
+def _default() -> Resolver:
+    return Resolver.open()
+
+
+def lookup(card_number: str) -> CardInfo:
+    """Look a card up on the active (``CARDBIN_DB``) or bundled release, opened once per process."""
+    return _default().lookup(card_number)

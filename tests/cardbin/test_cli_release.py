@@ -1,0 +1,79 @@
+"""`cardbin release …` end to end on a real DuckDB file: load an .xls, refuse a broken file, diff, activate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+from typer.testing import CliRunner
+
+from cardbin.cli import app
+from cardbin.store import ReleaseStore
+from tests.cardbin.test_sources import CITIES_JSON, DELTA_B, GWEESIN, cocolian_rows, write_csv, write_xls
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("CARDBIN_DB", str(path))
+    return path
+
+
+def test_load_list_diff_activate_rollback(db: Path, tmp_path: Path) -> None:
+    table = write_xls(tmp_path / "2018年06月卡表.xls", cocolian_rows())
+    args = ["release", "load", "--month", "2018-06", "--bin-table", str(table), "--cnaps-table", str(GWEESIN)]
+    result = runner.invoke(app, [*args, "--cities", str(CITIES_JSON)])
+    assert result.exit_code == 0, result.output
+    assert "Release 2018-06 loaded (inactive)" in result.output and "branches" in result.output
+
+    result = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-changes", str(DELTA_B), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = msgspec.json.decode(result.stdout)
+    assert payload["release"]["month"] == "2018-07" and payload["report"]["accepted"] is True
+    assert "622859/19" in payload["diff"]["bins"]["changed"]
+
+    assert runner.invoke(app, ["release", "activate", "2018-06"]).exit_code == 0
+    assert runner.invoke(app, ["release", "activate", "2018-07"]).exit_code == 0
+    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)
+    assert [(r["month"], r["active"]) for r in listed] == [("2018-06", False), ("2018-07", True)]
+
+    diff = runner.invoke(app, ["release", "diff", "2018-06", "2018-07", "--json"])
+    assert msgspec.json.decode(diff.stdout)["bins"]["changed"] == payload["diff"]["bins"]["changed"]
+    shown = runner.invoke(app, ["release", "diff"])
+    assert "Changes from 2018-06 to 2018-07" in shown.output
+
+    result = runner.invoke(app, ["release", "rollback"])
+    assert result.exit_code == 0 and "2018-06" in result.output
+    assert ReleaseStore(db).active_month() == "2018-06"
+    result = runner.invoke(app, ["release", "rollback"])
+    assert result.exit_code == 1 and "nothing to roll back" in result.output
+
+
+def test_refused_load_prints_the_report_exits_non_zero_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", cocolian_rows()[:50], encoding="gbk")
+    assert runner.invoke(app, ["release", "load", "--month", "2018-06", "--bin-table", str(good)]).exit_code == 0
+    assert runner.invoke(app, ["release", "activate", "2018-06"]).exit_code == 0
+    bad_row = ("工商银行", "01020000", "", "21", "622202xxxxxxxxxxxxxxx", "6", "622202", "借记卡")
+    bad = write_csv(tmp_path / "bad.csv", [*cocolian_rows()[:5], bad_row], encoding="gbk")
+    result = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(bad), "--json"])
+    assert result.exit_code == 2
+    report = msgspec.json.decode(result.stdout)
+    assert report["accepted"] is False
+    assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in report["problems"]] == [
+        ("bad.csv", 8, "pan_length", "21", "pan_length")
+    ]
+    text = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(bad)])
+    assert text.exit_code == 2 and "pan_length" in text.output and "refused" in text.output
+    store = ReleaseStore(db)
+    assert [r.month for r in store.list_releases()] == ["2018-06"] and store.active_month() == "2018-06"
+
+
+def test_bad_arguments_name_what_is_wrong(db: Path, tmp_path: Path) -> None:
+    table = write_csv(tmp_path / "t.csv", cocolian_rows()[:5])
+    result = runner.invoke(app, ["release", "load", "--month", "2018-13", "--bin-table", str(table)])
+    assert result.exit_code == 1 and "month" in result.output and "YYYY-MM" in result.output
+    result = runner.invoke(app, ["release", "activate", "2020-01"])
+    assert result.exit_code == 1 and "2020-01" in result.output

@@ -1,0 +1,124 @@
+"""Batch enrichment: every row answers exactly as a single lookup does; bad rows get an error, the rest resolve."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import msgspec
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cardbin import InvalidInput, Resolver
+from cardbin.errors import CardbinError
+from cardbin.pan import luhn_valid, mask
+from cardbin.resolve.enrich import RESULT_COLUMNS, Enricher, enrich_file
+from tests.cardbin.test_resolve import card, cocolian_release, cocolian_resolver
+
+BAD = ["62220212345", "622202123456789012345", "6222O21234567890128", "", None, "1111111111111111"]
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver.from_release(cocolian_release(segments=(("6222020200", "1000"),)))
+
+
+def sample_cards(resolver: Resolver, count: int, seed: int = 7) -> list[str]:
+    """Cards on real BINs of every length, of the row's length and of other lengths, Luhn-valid or not."""
+    rng = random.Random(seed)
+    rows = [row.record for rows in resolver.index.rows_by_bin.values() for row in rows]
+    cards = []
+    for _ in range(count):
+        record = rng.choice(rows)
+        length = record.pan_length if rng.random() < 0.8 else rng.randint(max(12, len(record.bin) + 1), 19)
+        cards.append(card(record.bin, length, valid=rng.random() < 0.9))
+    return [*cards, card("6222020200", 19), card("436742", 19), card("018572", 18)]
+
+
+def expected(resolver: Resolver, number: str) -> dict[str, object]:
+    info = msgspec.structs.asdict(resolver.lookup(number))
+    info["alternatives"] = msgspec.json.encode(info["alternatives"]).decode() if info["alternatives"] else None
+    return {**info, "error": None}
+
+
+def test_every_row_equals_the_single_lookup(resolver: Resolver) -> None:
+    cards = sample_cards(resolver, 600)
+    out = Enricher(resolver.index).frame(pl.DataFrame({"card_number": cards}))
+    assert out.columns == ["card_number", *RESULT_COLUMNS]
+    for number, row in zip(cards, out.iter_rows(named=True), strict=True):
+        assert row == {"card_number": number, **expected(resolver, number)}
+
+
+def test_bad_rows_get_an_error_and_the_rest_are_enriched(resolver: Resolver) -> None:
+    good = sample_cards(resolver, 20)
+    frame = pl.DataFrame({"id": range(len(good) + len(BAD)), "card_number": [*good[:10], *BAD, *good[10:]]})
+    out = Enricher(resolver.index).frame(frame)
+    assert out.height == frame.height and out["id"].to_list() == frame["id"].to_list()
+    for row in out.iter_rows(named=True):
+        number = row["card_number"]
+        if number in BAD:
+            try:
+                resolver.lookup(number or "")  # an empty cell reads as null
+            except CardbinError as exc:
+                assert row["error"] == str(exc)
+            assert row["bin"] is None and row["luhn_valid"] is None and row["cnaps_match"] is None
+            assert row["card_number_masked"] == mask(number or "")
+        else:
+            assert row["error"] is None and row["bin"] is not None
+    errors = out.filter(pl.col("error").is_not_null())["error"].to_list()
+    assert len(errors) == len(BAD)
+    assert any("has 11 digits" in e for e in errors) and any("'O'" in e for e in errors)
+    assert any("no BIN" in e for e in errors) and any("is empty" in e for e in errors)
+
+
+def test_no_full_card_number_outside_the_input_column(resolver: Resolver) -> None:
+    cards = [*sample_cards(resolver, 200), *[b for b in BAD if b]]
+    out = Enricher(resolver.index).frame(pl.DataFrame({"card_number": cards}))
+    text = out.drop("card_number").write_csv()
+    assert not [number for number in cards if len(number) > 10 and number in text]
+
+
+@pytest.mark.parametrize(("source_name", "target_name"), [("in.csv", "out.parquet"), ("in.parquet", "out.csv")])
+def test_enrich_file_round_trip(resolver: Resolver, tmp_path: Path, source_name: str, target_name: str) -> None:
+    cards = [card("018572", 18), "6222 0212 3456 7890 128", "bad"]
+    source, target = tmp_path / source_name, tmp_path / target_name
+    frame = pl.DataFrame({"name": ["a", "b", "c"], "pan": cards})
+    if source.suffix == ".csv":
+        frame.write_csv(source)
+    else:
+        frame.write_parquet(source)
+    summary = enrich_file(source, target, resolver.index, column="pan", chunk_rows=2, progress=False)
+    assert (summary.rows, summary.resolved, summary.errors) == (3, 2, 1)
+    out = pl.read_parquet(target) if target.suffix == ".parquet" else pl.read_csv(target, infer_schema=False)
+    assert out["pan"].to_list() == cards and out["name"].to_list() == ["a", "b", "c"]
+    assert out["bin"].to_list() == ["018572", "622202", None]  # the leading zero survives
+    assert out["bank_code"].to_list()[1] == "ICBC"
+
+
+def test_input_errors(resolver: Resolver) -> None:
+    enricher = Enricher(resolver.index, column="pan")
+    with pytest.raises(InvalidInput, match="column"):
+        enricher.frame(pl.DataFrame({"card_number": ["6222021234567890128"]}))
+    with pytest.raises(InvalidInput, match="bin"):
+        enricher.frame(pl.DataFrame({"pan": ["6222021234567890128"], "bin": ["x"]}))
+
+
+_PROPERTY_ENRICHER = Enricher(cocolian_resolver().index)
+_BINS = sorted(cocolian_resolver().index.rows_by_bin)
+
+
+@st.composite
+def real_bin_cards(draw: st.DrawFn) -> str:
+    bin_ = draw(st.sampled_from(_BINS))
+    length = draw(st.integers(min_value=max(12, len(bin_)), max_value=19))
+    return bin_ + draw(st.text(alphabet="0123456789", min_size=length - len(bin_), max_size=length - len(bin_)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(real_bin_cards(), min_size=1, max_size=30))
+def test_batch_luhn_and_mask_equal_cardbin_pan(numbers: list[str]) -> None:
+    out = _PROPERTY_ENRICHER.frame(pl.DataFrame({"card_number": numbers}))
+    assert out["card_number_masked"].to_list() == [mask(n) for n in numbers]
+    assert out["luhn_valid"].to_list() == [luhn_valid(n) for n in numbers]

@@ -1,0 +1,191 @@
+"""Hot swap: `cardbin release activate` in another process, a `cardbin serve` process under concurrent load.
+
+Every request must succeed and name one release; a batch must never mix releases; once a client has seen the
+new release it never sees the old one again; the new release's data (a BIN only it has) is served.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from cardbin.model import CardInfo
+from cardbin.release.schema import ReleaseData
+from cardbin.resolve.resolver import Resolver
+from cardbin.service.releases import ServedRelease
+from cardbin.service.wire import BatchResponse, Releases
+from cardbin.store import ReleaseStore
+from tests.cardbin.test_service_harness import ROOT, STARTUP_LIMIT, card, sample_release, serve_process
+
+OLD, NEW = "2026-09", "2026-10"
+ICBC = card("622202", 19)
+CMBC = card("625911", 16)  # a BIN only the NEW release has
+CLIENTS = 6
+
+
+def _cli(*args: str) -> None:
+    command = [sys.executable, "-c", "from cardbin.cli import app; app()", *args]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+
+
+class Load:
+    """Client threads, each sending lookups and batches one after another and keeping (kind, status, releases)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.stop = threading.Event()
+        self.seen: list[list[tuple[str, int, set[str]]]] = [[] for _ in range(CLIENTS)]
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(CLIENTS)]
+
+    def _run(self, i: int) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as http:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                if n % 2:
+                    r = http.post("/v1/cards/lookup", json={"card_number": ICBC})
+                    releases = (
+                        {msgspec.json.decode(r.content, type=CardInfo).release} if r.status_code == 200 else set()
+                    )
+                    self.seen[i].append(("lookup", r.status_code, releases))
+                else:
+                    r = http.post("/v1/cards/batch", json={"card_numbers": [ICBC] * 200})
+                    batch = msgspec.json.decode(r.content, type=BatchResponse) if r.status_code == 200 else None
+                    found = {batch.release} | {x.result.release for x in batch.items if x.result} if batch else set()
+                    self.seen[i].append(("batch", r.status_code, found))
+
+    def __enter__(self) -> Load:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def _serving(http: httpx.Client) -> str:
+    return msgspec.json.decode(http.get("/v1/releases").content, type=Releases).serving
+
+
+def _wait_for(http: httpx.Client, month: str) -> float:
+    """Seconds until the server names `month`; the bound only stops a broken test from hanging."""
+    start = time.monotonic()
+    while _serving(http) != month:
+        if time.monotonic() - start > STARTUP_LIMIT:
+            pytest.fail(f"server never switched to {month}")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def test_activate_swaps_the_release_under_load(tmp_path: Path) -> None:
+    db = tmp_path / "releases.duckdb"
+    store = ReleaseStore(db)
+    store.save(sample_release(OLD))
+    store.save(sample_release(NEW, later=True))
+    store.activate(OLD)
+
+    with serve_process(db) as (base_url, log), httpx.Client(base_url=base_url) as http:
+        assert http.post("/v1/cards/lookup", json={"card_number": CMBC}).status_code == 404
+        with Load(base_url) as load:
+            while min(len(s) for s in load.seen) < 5:  # every client is running on the old release
+                time.sleep(0.01)
+            _cli("release", "activate", NEW, "--db", str(db))
+            swap_seconds = _wait_for(http, NEW)
+            settle = [len(s) for s in load.seen]
+            while any(len(s) < n + 5 for s, n in zip(load.seen, settle, strict=True)):  # and now on the new one
+                time.sleep(0.01)
+        print(f"swap seen {swap_seconds:.3f} s after `release activate` returned")
+
+        answer = http.post("/v1/cards/lookup", json={"card_number": CMBC})
+        assert answer.status_code == 200
+        assert msgspec.json.decode(answer.content, type=CardInfo).bank_code == "CMBC"
+        releases = msgspec.json.decode(http.get("/v1/releases").content, type=Releases)
+        assert [(r.month, r.active) for r in releases.releases] == [(OLD, False), (NEW, True)]
+
+        for seen in load.seen:
+            assert all(status == 200 for _, status, _ in seen)
+            assert all(len(months) == 1 for _, _, months in seen), "a response mixed two releases"
+            order = [months.pop() for _, _, months in seen]
+            first_new = order.index(NEW)
+            assert set(order[:first_new]) == {OLD} and set(order[first_new:]) == {NEW}
+
+        _cli("release", "rollback", "--db", str(db))
+        _wait_for(http, OLD)
+        assert http.post("/v1/cards/lookup", json={"card_number": CMBC}).status_code == 404
+
+        assert http.get(f"/v1/bins/{ICBC}").status_code == 422
+    assert ICBC not in log.read_text(encoding="utf-8")  # uvicorn's access log quoted that URL, masked
+    assert f"{ICBC[:6]}*********{ICBC[-4:]}" in log.read_text(encoding="utf-8")
+
+
+def test_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp_path: Path) -> None:
+    """A full-size index takes seconds to build: activation and rollback must not wait for one."""
+    db = tmp_path / "releases.duckdb"
+    store = ReleaseStore(db)
+    store.save(sample_release(OLD))
+    store.activate(OLD)
+    built: list[str] = []
+
+    def build(data: ReleaseData) -> Resolver:
+        built.append(data.month)
+        return Resolver.from_release(data)
+
+    served = ServedRelease(db=db, build=build, standby_every=0.0)
+    served.start()
+    served.stop()  # the test drives the watcher's steps itself
+    assert served.poll() is False
+    assert built == [OLD]
+
+    store.save(sample_release(NEW, later=True))
+    assert served.poll() is False
+    assert built == [OLD, NEW] and served.current.release == OLD
+
+    store.activate(NEW)
+    assert served.poll() is True
+    assert served.current.release == NEW and served.current.lookup(CMBC).bank_code == "CMBC"
+    store.rollback()
+    assert served.poll() is True
+    assert served.current.release == OLD
+    assert built == [OLD, NEW]  # both swaps used a prepared index
+
+
+def test_a_release_that_cannot_be_built_leaves_the_current_one_serving(tmp_path: Path) -> None:
+    db = tmp_path / "releases.duckdb"
+    store = ReleaseStore(db)
+    store.save(sample_release(OLD))
+    store.save(sample_release(NEW, later=True))
+    store.activate(OLD)
+    attempts: list[str] = []
+
+    def build(data: ReleaseData) -> Resolver:
+        attempts.append(data.month)
+        if data.month == NEW:
+            raise ValueError("index build failed")
+        return Resolver.from_release(data)
+
+    served = ServedRelease(db=db, build=build)
+    served.start()
+    served.stop()
+    store.activate(NEW)
+    assert served.poll() is False
+    assert served.poll() is False  # not rebuilt on every tick: retried after a pause
+    assert served.current.release == OLD
+    assert attempts == [OLD, NEW]
+
+
+def test_serve_refuses_to_start_without_an_active_release(tmp_path: Path) -> None:
+    db = tmp_path / "releases.duckdb"
+    ReleaseStore(db).save(sample_release(OLD))  # loaded, never activated
+    command = [sys.executable, "-c", "from cardbin.cli import app; app()", "serve", "--port", "0", "--db", str(db)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=STARTUP_LIMIT, check=False)
+    assert done.returncode != 0
+    assert "no active release" in done.stdout + done.stderr

@@ -1,0 +1,84 @@
+"""The 联行号 choice rule (cardbin.resolve.branches) on the real gweesin CNAPS branch sample."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from cardbin.banks import default_directory
+from cardbin.model import Bank, City
+from cardbin.resolve.branches import BranchTable
+from tests.cardbin.test_resolve import gweesin_tables
+
+
+@pytest.fixture(scope="module")
+def table() -> BranchTable:
+    branches, cities = gweesin_tables()
+    by_code = {r["city_code"]: City(**r) for r in cities.unique("city_code", keep="first").iter_rows(named=True)}
+    return BranchTable(branches, by_code, default_directory())
+
+
+def bank(code: str) -> Bank:
+    found = default_directory().by_code(code)
+    assert found is not None
+    return found
+
+
+def test_city_branch_prefers_the_city_branch_proper(table: BranchTable) -> None:
+    """Beijing ICBC has 北京市分行营业部, 中关村分行, 总行营业部, 清算中心 and sub-branch 营业部s: the first wins."""
+    choice = table.choose(bank("ICBC"), "1000")
+    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+        "102100000030",
+        "中国工商银行股份有限公司北京市分行营业部",
+        "city_branch",
+    )
+
+
+def test_branches_closed_to_the_public_are_skipped(table: BranchTable) -> None:
+    """邯郸分行（不对外办理业务） 103127010007 and 邯郸分行 103127019965 are both in 1270."""
+    assert table.choose(bank("ABC"), "1270").cnaps_code == "103127019965"
+
+
+def test_a_county_uses_its_prefecture_branch(table: BranchTable) -> None:
+    choice = table.choose(bank("ABC"), "7342")  # 鲁甸县 → 7340 昭通市
+    assert (choice.cnaps_code, choice.cnaps_match) == ("103734003991", "city_branch")
+
+
+def test_province_branch_falls_back_to_the_capital(table: BranchTable) -> None:
+    """楚雄 has only a 运营管理部 and 云南省分行 is closed to the public: 昆明分行 in the capital (7310)."""
+    choice = table.choose(bank("ABC"), "7380")
+    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+        "103731001998",
+        "中国农业银行股份有限公司昆明分行",
+        "province_branch",
+    )
+
+
+def test_province_branch_proper_wins_over_other_cities(table: BranchTable) -> None:
+    """BOC in 焦作 (5010, no BOC branch in the sample): 河南省分行 in 郑州 beats 郑州's other 分行 and 平顶山分行."""
+    assert table.choose(bank("BOC"), "4950").cnaps_code == "104495063051"  # 平顶山分行, its own city
+    choice = table.choose(bank("BOC"), "5010")
+    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+        "104491062434",
+        "中国银行股份有限公司河南省分行",
+        "province_branch",
+    )
+
+
+def test_head_office_and_none(table: BranchTable) -> None:
+    assert table.choose(bank("ICBC"), None).cnaps_match == "head_office"
+    assert table.choose(bank("ICBC"), "5840").cnaps_code == "102100099996"  # no ICBC 深圳 branch in the sample
+    assert table.choose(bank("BJBANK"), "1000").cnaps_match == "none"  # no BJBANK branch and no head-office code
+    assert table.choose(None, "1000").cnaps_match == "none"
+
+
+def test_shared_category_branches_belong_to_the_bank_named(table: BranchTable) -> None:
+    owners = {b.bank_code for b in table.by_code.values() if b.bank_category == "313"}
+    assert "ORBANK" in owners and None in owners  # 313 is many banks: only named ones are attributed
+    assert table.by_code["313205000001"].bank_code == "ORBANK"
+
+
+def test_search_frame_has_every_branch(table: BranchTable) -> None:
+    branches, _ = gweesin_tables()
+    assert table.frame.height == branches.unique("cnaps_code").height
+    assert table.frame.filter(pl.col("cnaps_code") == "102100000030")["bank_code"].to_list() == ["ICBC"]

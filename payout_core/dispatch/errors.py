@@ -1,0 +1,31 @@
+"""Typed errors of dispatch; none carries a full account number."""
+
+from __future__ import annotations
+
+
+class DispatchError(Exception):
+    """Base of every error dispatch raises on purpose."""
+
+
+class NoAdapter(DispatchError, LookupError):
+    def __init__(self, order_id: int, channel: str | None) -> None:
+        self.order_id = order_id
+        self.channel = channel
+        super().__init__(f"order_id={order_id}: channel={channel!r} has no adapter configured (is it routed?)")
+
+
+class NotInProgress(DispatchError):
+    """Queries and resends are for orders whose dispatch has started and not finished."""
+
+    def __init__(self, order_id: int, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(f"order_id={order_id}: dispatch status is {status!r}; only an order in progress is queried")
+
+
+class StaleAttempt(DispatchError):
+    """Another worker recorded an answer for this order between our read and our write; ours is kept as evidence."""
+
+    def __init__(self, order_id: int, expected: str) -> None:
+        self.order_id = order_id
+        super().__init__(f"order_id={order_id}: dispatch status moved from {expected!r} under us")

@@ -1,0 +1,182 @@
+"""Rows of the dispatch tables: one attempt per order (the intent to send) and its evidence, in the caller's Tx.
+
+The attempt row is written in the same transaction that moves the order to dispatching, before any byte leaves:
+after a crash its presence means "this may have been sent", so recovery queries instead of sending.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from payout_core.dispatch.evidence import Evidence, Exchange
+from payout_core.dispatch.outcome import Outcome
+from payout_core.store import Row, Tx, from_micros, to_micros
+
+AttemptStatus = Literal["sending", "pending", "review", "done"]
+
+
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an order's dispatch stands: `sending` = intent written, no answer recorded yet."""
+
+    order_id: int
+    channel: str
+    channel_order_no: str
+    status: AttemptStatus
+    sends: int
+    queries: int
+    first_sent_at: datetime
+    last_sent_at: datetime
+    next_query_at: datetime
+    last_reason: str
+
+
+_ATTEMPT_COLUMNS = (
+    "order_id, channel, channel_order_no, status, sends, queries, first_sent_at, last_sent_at, next_query_at,"
+    " last_reason"
+)
+
+
+def _attempt(row: Row) -> Attempt:
+    oid, channel, cno, status, sends, queries, first, last, nxt, reason = row
+    return Attempt(
+        order_id=int(oid),
+        channel=channel,
+        channel_order_no=cno,
+        status=status,
+        sends=int(sends),
+        queries=int(queries),
+        first_sent_at=from_micros(int(first)),
+        last_sent_at=from_micros(int(last)),
+        next_query_at=from_micros(int(nxt)),
+        last_reason=reason,
+    )
+
+
+def insert_attempt(tx: Tx, order_id: int, channel: str, channel_order_no: str, at: datetime) -> Attempt:
+    """The intent to send; `sends` counts it at once because from here on the channel may have the order."""
+    tx.execute(
+        f"INSERT INTO dispatch_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '')",
+        (order_id, channel, channel_order_no, to_micros(at), to_micros(at), to_micros(at)),
+    )
+    return get_attempt(tx, order_id)
+
+
+def get_attempt(tx: Tx, order_id: int) -> Attempt:
+    row = tx.one(f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE order_id = ?", (order_id,))
+    if row is None:
+        raise LookupError(f"order_id={order_id}: has no dispatch attempt")
+    return _attempt(row)
+
+
+def find_attempt(tx: Tx, order_id: int) -> Attempt | None:
+    row = tx.one(f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE order_id = ?", (order_id,))
+    return None if row is None else _attempt(row)
+
+
+def attempts_in(tx: Tx, status: AttemptStatus) -> list[Attempt]:
+    rows = tx.all(f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE status = ? ORDER BY order_id", (status,))
+    return [_attempt(r) for r in rows]
+
+
+def due_attempts(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
+    """In-progress attempts whose next query is due, oldest due first (orders under review keep being queried)."""
+    rows = tx.all(
+        f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE status IN ('pending', 'review')"
+        " AND next_query_at <= ? ORDER BY next_query_at, order_id LIMIT ?",
+        (to_micros(now), limit),
+    )
+    return [_attempt(r) for r in rows]
+
+
+def save_attempt(tx: Tx, new: Attempt, expected_status: AttemptStatus) -> bool:
+    """Conditional on the status read earlier, so two workers never both act on one answer."""
+    n = tx.execute(
+        "UPDATE dispatch_attempts SET status = ?, sends = ?, queries = ?, last_sent_at = ?, next_query_at = ?,"
+        " last_reason = ? WHERE order_id = ? AND status = ?",
+        (
+            new.status,
+            new.sends,
+            new.queries,
+            to_micros(new.last_sent_at),
+            to_micros(new.next_query_at),
+            new.last_reason,
+            new.order_id,
+            expected_status,
+        ),
+    )
+    return n == 1
+
+
+def finish_attempt(tx: Tx, order_id: int, reason: str) -> None:
+    """An operator decided: nothing is queried or resent for this order any more."""
+    tx.execute(
+        "UPDATE dispatch_attempts SET status = 'done', last_reason = ? WHERE order_id = ? AND status <> 'done'",
+        (reason, order_id),
+    )
+
+
+def unrecorded_dispatches(tx: Tx) -> list[int]:
+    """Orders moved to dispatching without an attempt row (by a caller outside Dispatcher): possibly sent."""
+    rows = tx.all(
+        "SELECT o.id FROM orders o LEFT JOIN dispatch_attempts a ON a.order_id = o.id"
+        " WHERE o.state = 'dispatching' AND a.order_id IS NULL ORDER BY o.id"
+    )
+    return [int(r[0]) for r in rows]
+
+
+_EVIDENCE_COLUMNS = (
+    "order_id, channel, channel_order_no, kind, url, request_body, http_status, response_body, transport_error,"
+    " sent_at, received_at, latency_ms, outcome"
+)
+_OUTCOME = msgspec.json.Decoder(Outcome)
+
+
+def add_evidence(tx: Tx, ev: Evidence) -> None:
+    """Bodies must already be masked (see `masked_exchange`); this stores exactly what it is given."""
+    ex = ev.exchange
+    tx.execute(
+        f"INSERT INTO dispatch_evidence ({_EVIDENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ev.order_id,
+            ev.channel,
+            ev.channel_order_no,
+            ex.kind,
+            ex.url,
+            ex.request_body,
+            ex.http_status,
+            ex.response_body,
+            ex.transport_error,
+            to_micros(ex.sent_at),
+            to_micros(ex.received_at),
+            ex.latency_ms,
+            msgspec.json.encode(ev.outcome).decode(),
+        ),
+    )
+
+
+def evidence_of(tx: Tx, order_id: int) -> list[Evidence]:
+    """Every stored exchange of an order, oldest first: what operators see."""
+    rows = tx.all(f"SELECT {_EVIDENCE_COLUMNS} FROM dispatch_evidence WHERE order_id = ? ORDER BY id", (order_id,))
+    return [
+        Evidence(
+            order_id=int(oid),
+            channel=channel,
+            channel_order_no=cno,
+            exchange=Exchange(
+                kind=kind,
+                url=url,
+                request_body=req,
+                http_status=None if status is None else int(status),
+                response_body=resp,
+                transport_error=err,
+                sent_at=from_micros(int(sent)),
+                received_at=from_micros(int(received)),
+                latency_ms=float(latency),
+            ),
+            outcome=_OUTCOME.decode(outcome),
+        )
+        for oid, channel, cno, kind, url, req, status, resp, err, sent, received, latency, outcome in rows
+    ]

@@ -1,0 +1,62 @@
+"""Run the fake channel in a child process on a free loopback port, for tests and the simulation."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import msgspec
+
+from payout_core.fakechannel.wire import OrderRecord, ScenarioSetting
+
+
+class FakeChannel:
+    """A running fake channel: its base URL, and the control calls that drive it and read its truth."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._control = httpx.Client(base_url=base_url, timeout=30.0)
+
+    def program(self, order_no: str, setting: ScenarioSetting) -> None:
+        response = self._control.put(f"/control/scenarios/{order_no}", content=msgspec.json.encode(setting))
+        response.raise_for_status()
+
+    def orders(self) -> dict[str, OrderRecord]:
+        response = self._control.get("/control/orders")
+        response.raise_for_status()
+        return {r.order_no: r for r in msgspec.json.decode(response.content, type=list[OrderRecord])}
+
+    def close(self) -> None:
+        self._control.close()
+
+
+@contextmanager
+def running_fake_channel(timeout_delay: float = 1.25) -> Iterator[FakeChannel]:
+    """Serve the fake on 127.0.0.1, port chosen by the OS (parallel runs never collide); stopped on exit.
+
+    The socket is bound and listening before the child starts, so the first request simply waits in the backlog
+    until the server accepts it: no readiness polling, no race.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        port = sock.getsockname()[1]
+        fd = sock.fileno()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "payout_core.fakechannel", str(fd), str(timeout_delay)], pass_fds=[fd]
+        )
+        channel = FakeChannel(f"http://127.0.0.1:{port}")
+        try:
+            yield channel
+        finally:
+            channel.close()
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

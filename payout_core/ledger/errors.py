@@ -1,0 +1,29 @@
+"""Typed errors of the ledger; a refused posting changes nothing (its transaction rolls back)."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+
+class UnknownAccount(LedgerError, LookupError):
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(f"account={account!r}: no such account")
+
+
+class InsufficientFunds(LedgerError):
+    def __init__(self, account: str, needed: int, available: int) -> None:
+        self.account = account
+        self.needed = needed
+        self.available = available
+        super().__init__(f"account={account!r}: balance {available} fen cannot cover {needed} fen")
+
+
+class UnbalancedPosting(LedgerError, ValueError):
+    """Legs that do not sum to zero would create or destroy money."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        super().__init__(f"legs sum to {total} fen; a posting must sum to 0")

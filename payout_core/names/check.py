@@ -1,0 +1,107 @@
+"""The checks a (normalised) payee name must pass for a channel: each broken rule is one `NameProblem`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from payout_core.names.chars import (
+    MIDDLE_DOT,
+    OPEN_BRACKETS,
+    PLAIN_CJK,
+    classify,
+    describe,
+    gbk_bytes,
+    outside_gbk,
+)
+from payout_core.names.rules import NameRules
+
+NameProblemCode = Literal[
+    "required", "script", "character", "middle_dot", "space", "bracket", "too_short", "too_long", "charset"
+]
+_SHOWN = 5  # offending characters listed in a message
+
+
+class NameProblem(msgspec.Struct, frozen=True):
+    code: NameProblemCode
+    message: str
+
+
+def _listed(chars: list[str]) -> str:
+    unique = list(dict.fromkeys(chars))
+    more = f" and {len(unique) - _SHOWN} more" if len(unique) > _SHOWN else ""
+    return ", ".join(describe(c) for c in unique[:_SHOWN]) + more
+
+
+def _dot_problem(name: str, rules: NameRules, dots: list[int]) -> NameProblem | None:
+    if rules.middle_dot == "reject":
+        return NameProblem(
+            "middle_dot", f"contains the dot {_listed([name[i] for i in dots])}; this channel refuses dotted names"
+        )
+    if any(i == 0 or i == len(name) - 1 or name[i + 1] == MIDDLE_DOT for i in dots):
+        return NameProblem("middle_dot", "a middle dot must stand between two parts of the name")
+    return None
+
+
+def _bracket_problem(name: str, rules: NameRules, brackets: list[int]) -> NameProblem | None:
+    if rules.brackets == "reject":
+        return NameProblem("bracket", f"contains {_listed([name[i] for i in brackets])}; brackets are not allowed")
+    depth = 0
+    for i in brackets:
+        depth += 1 if name[i] in OPEN_BRACKETS else -1
+        if depth < 0 or depth > 1:
+            break
+    if depth != 0:
+        return NameProblem("bracket", "brackets must come in single, unnested pairs")
+    return None
+
+
+def _length_problem(name: str, rules: NameRules) -> NameProblem | None:
+    if rules.length_unit == "gbk_bytes":
+        size, unit = gbk_bytes(name), "GBK bytes"
+    else:
+        size, unit = len(name), "characters"
+    if size < rules.min_length:
+        return NameProblem("too_short", f"has {size} {unit}; at least {rules.min_length} are needed")
+    if size > rules.max_length:
+        return NameProblem("too_long", f"has {size} {unit}; at most {rules.max_length} are allowed")
+    return None
+
+
+def name_problems(name: str, rules: NameRules) -> list[NameProblem]:
+    """Every rule the name breaks; an empty list when the channel can take it as written."""
+    if not name.strip():
+        return [NameProblem("required", "is empty")]
+    if "cjk" in rules.scripts and PLAIN_CJK.fullmatch(name):  # the common case: only the length can be wrong
+        return [p for p in (_length_problem(name, rules),) if p is not None] + _charset_problems(name, rules)
+    by_class: dict[str, list[int]] = {}
+    for i, ch in enumerate(name):
+        by_class.setdefault(classify(ch), []).append(i)
+    problems: list[NameProblem] = []
+    for script in ("cjk", "latin"):
+        if script in by_class and script not in rules.scripts:
+            allowed = " and ".join(rules.scripts)
+            problems.append(NameProblem("script", f"is written in {script} script; this channel takes {allowed} only"))
+    other = [name[i] for i in by_class.get("other", []) if name[i] not in rules.extra_chars]
+    if not rules.digits:
+        other += [name[i] for i in by_class.get("digit", [])]
+    if other:
+        problems.append(NameProblem("character", f"contains {_listed(other)}, not allowed in a name"))
+    if "space" in by_class and rules.spaces != "collapse":
+        problems.append(NameProblem("space", "contains spaces; this channel takes names without spaces"))
+    optional = (
+        _dot_problem(name, rules, by_class["dot"]) if "dot" in by_class else None,
+        _bracket_problem(name, rules, by_class["bracket"]) if "bracket" in by_class else None,
+        _length_problem(name, rules),
+    )
+    problems.extend(p for p in optional if p is not None)
+    letters = [name[i] for cls in ("cjk", "latin") for i in by_class.get(cls, [])]
+    return problems + _charset_problems("".join(letters), rules)  # other characters are reported already
+
+
+def _charset_problems(letters: str, rules: NameRules) -> list[NameProblem]:
+    missing = outside_gbk(letters) if rules.length_unit == "gbk_bytes" else []
+    if missing:
+        return [NameProblem("charset", f"contains {_listed(missing)}, which GBK bank systems cannot store")]
+    return []

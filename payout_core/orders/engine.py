@@ -1,0 +1,421 @@
+"""PayoutEngine: the order lifecycle as conditional updates, each in one transaction with its ledger postings.
+
+Every mutating method takes an optional `tx` so a caller (dispatch) can make its own rows part of the same
+transaction; without it the method opens and commits its own.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from cardbin.errors import InvalidInput
+from payout_core.channels import ChannelProfile, channel
+from payout_core.ledger import (
+    CHANNEL_FUNDING,
+    MERCHANT_DEPOSITS,
+    Entry,
+    InsufficientFunds,
+    balance,
+    balance_at,
+    channel_account,
+    entries_of_order,
+    merchant_account,
+    post,
+    transfer,
+)
+from payout_core.limits import business_day, card_key, check_caller, consume_order, release_order
+from payout_core.orders.errors import (
+    ExplicitFailureRequired,
+    IllegalTransition,
+    OrderConflict,
+    StaleState,
+    TransitionError,
+    UnknownOrder,
+)
+from payout_core.orders.merchants import load_merchant, save_merchant
+from payout_core.orders.model import Merchant, Order, OrderState
+from payout_core.orders.rows import COLUMNS, differing_fields, encode_recipient, to_order
+from payout_core.recipient import Recipient
+from payout_core.routing import ChannelRoute, active_routes, choose_eligible, refusals, save_route
+from payout_core.store import Store, Tx, to_micros, utcnow
+
+T = TypeVar("T")
+
+ROUTE_ATTEMPTS = 3  # a channel drained by a concurrent router between our read and our freeze: read again
+
+MAX_ORDER_NO_LENGTH = 64
+
+
+def _require_text(field: str, value: str | None, max_length: int = 256) -> str:
+    if not value or not value.strip() or len(value) > max_length:
+        raise InvalidInput(field, value or "", f"must be non-empty text of at most {max_length} characters")
+    return value
+
+
+class PayoutEngine:
+    """The one place that moves orders and their money; every other component asks it (see store/README.md)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        profiles: Callable[[str], ChannelProfile] = channel,
+        channel_order_prefix: str = "PO",
+        fast_intake: bool = False,
+    ) -> None:
+        """fast_intake: submit, approve and route commit without waiting for the disk flush.
+
+        A crash may then forget the last moments of intake (the merchant's retry with the same order number
+        recreates the order), but never an order that was sent: mark_dispatching commits durably before any
+        send, and a durable commit flushes every earlier one. It lifts the per-account ceiling of about one
+        disk flush per transaction on hot merchant and channel accounts.
+        """
+        self.store = store
+        self._intake_durable = not fast_intake
+        self._clock = clock
+        self._profiles = profiles
+        self._prefix = channel_order_prefix
+
+    def _run(self, tx: Tx | None, work: Callable[[Tx], T], *, durable: bool = True) -> T:
+        if tx is not None:
+            return work(tx)
+        with self.store.transaction(durable=durable) as own:
+            return work(own)
+
+    def _now(self) -> tuple[datetime, int]:
+        now = self._clock()
+        return now, to_micros(now)
+
+    # --- configuration and money in -------------------------------------------------------------------------
+
+    def add_merchant(self, merchant: Merchant, *, tx: Tx | None = None) -> None:
+        at = self._now()[1]
+        self._run(tx, lambda t: save_merchant(t, merchant, at))
+
+    def add_channel(self, route: ChannelRoute, *, tx: Tx | None = None) -> None:
+        at = self._now()[1]
+        self._run(tx, lambda t: save_route(t, route, at))
+
+    def deposit(self, merchant_id: str, amount: int, *, tx: Tx | None = None) -> str:
+        """Credit a merchant's available balance (its 备付金 top-up); returns the transfer id."""
+        at = self._now()[1]
+        legs = transfer(MERCHANT_DEPOSITS, merchant_account(merchant_id, "available"), amount)
+        return self._run(tx, lambda t: post(t, legs, kind="deposit", at=at))
+
+    def fund_channel(self, name: str, amount: int, *, tx: Tx | None = None) -> str:
+        """Credit a channel account's available balance (funds placed at the channel)."""
+        at = self._now()[1]
+        legs = transfer(CHANNEL_FUNDING, channel_account(name, "available"), amount)
+        return self._run(tx, lambda t: post(t, legs, kind="fund", at=at))
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        merchant_id: str,
+        merchant_order_no: str,
+        recipient: Recipient,
+        *,
+        client_ip: str | None = None,
+        tx: Tx | None = None,
+    ) -> Order:
+        """Create the order, or return the existing one for the same key and content (OrderConflict otherwise).
+
+        `client_ip` is given by the merchant API and checked against the allowlist; in-process callers pass None.
+        A merchant with automatic approval gets its order approved in a second transaction (again on a replay
+        that finds it still `created`).
+        """
+        _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
+        if type(recipient.amount) is not int or recipient.amount <= 0:
+            raise InvalidInput("amount", str(recipient.amount), "must be a positive integer number of fen")
+        now, at = self._now()
+        day = business_day(now)
+        key = card_key(recipient.account_no)
+
+        def create(t: Tx) -> tuple[Order, bool]:
+            merchant = load_merchant(t, merchant_id)
+            if client_ip is not None:
+                check_caller(merchant_id, merchant.ip_allowlist, client_ip)
+            row = t.one(
+                f"INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day,"
+                f" state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?)"
+                f" ON CONFLICT (merchant_id, merchant_order_no) DO NOTHING RETURNING {COLUMNS}",
+                (
+                    merchant_id,
+                    merchant_order_no,
+                    recipient.amount,
+                    encode_recipient(recipient),
+                    key,
+                    day,
+                    at,
+                    at,
+                ),
+            )
+            if row is None:
+                existing = self._find(t, merchant_id, merchant_order_no)
+                assert existing is not None  # the conflict that suppressed the insert is committed and visible
+                changed = differing_fields(existing, recipient)
+                if changed:
+                    raise OrderConflict(merchant_id, merchant_order_no, existing.id, changed)
+                return existing, merchant.approval == "auto"
+            consume_order(
+                t,
+                merchant_id,
+                recipient.account_no,
+                key=key,
+                day=day,
+                amount=recipient.amount,
+                per_card=merchant.per_card_daily_limit,
+                per_merchant=merchant.daily_limit,
+            )
+            return to_order(row), merchant.approval == "auto"
+
+        order, auto = self._run(tx, create, durable=self._intake_durable)
+        if not auto or order.state != "created":
+            return order
+        try:  # also on a replay: a crash between the two transactions must not strand the order in `created`
+            return self.approve(order.id, "auto", tx=tx)
+        except TransitionError:  # a concurrent replay approved it first
+            return self.get(order.id, tx=tx)
+
+    def approve(self, order_id: int, approver: str, *, tx: Tx | None = None) -> Order:
+        _require_text("approver", approver)
+        at = self._now()[1]
+        return self._run(
+            tx,
+            lambda t: self._move(
+                t,
+                order_id,
+                "approve",
+                "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'created'",
+                (approver, at, at, order_id),
+            ),
+            durable=self._intake_durable,
+        )
+
+    def reject(self, order_id: int, approver: str, reason: str, *, tx: Tx | None = None) -> Order:
+        """Only before routing: once funds are frozen, only an explicit failure may release them."""
+        _require_text("approver", approver)
+        _require_text("reason", reason, 1000)
+        at = self._now()[1]
+
+        def work(t: Tx) -> Order:
+            order = self._move(
+                t,
+                order_id,
+                "reject",
+                "SET state = 'rejected', approver = ?, reason = ?, finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND (state = 'created' OR (state = 'approved' AND channel IS NULL))",
+                (approver, reason, at, at, order_id),
+            )
+            self._release_limits(t, order)
+            return order
+
+        return self._run(tx, work)
+
+    def route(self, order_id: int, rng: random.Random, *, tx: Tx | None = None) -> Order:
+        """Pick an eligible channel by weight and freeze the funds; the order stays `approved` until dispatch.
+
+        No eligible channel (or too little merchant balance) leaves it `approved` with `route_failure` saying why.
+        """
+        at = self._now()[1]
+        if tx is not None:
+            return self._route(tx, order_id, rng, at)
+        for attempt in range(1, ROUTE_ATTEMPTS + 1):
+            try:
+                with self.store.transaction(durable=self._intake_durable) as t:
+                    return self._route(t, order_id, rng, at)
+            except InsufficientFunds as exc:  # a concurrent router drained the channel since we read its balance
+                if not exc.account.startswith("channel:") or attempt == ROUTE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _route(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order:
+        """Choose, claim the order (conditional update), then freeze: the hot account rows are locked last, for
+        the shortest time. A refused freeze raises and the transaction, claim included, rolls back."""
+        order = self._get(t, order_id)
+        if order.state != "approved" or order.routed:
+            raise IllegalTransition(order_id, order.state, "route", "only an approved, unrouted order is routed")
+        active = active_routes(t)
+        available_of = {route.name: funds for route, funds in active}
+        chosen, reasons = choose_eligible(
+            [route for route, _ in active],
+            rng,
+            lambda r: refusals(self._profiles(r.profile), order.recipient, available_of[r.name]),
+        )
+        if chosen is None:
+            detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
+            return self._route_failed(t, order, f"no eligible channel: {detail}", at)
+        row = t.one(
+            f"UPDATE orders SET channel = ?, channel_order_no = ?, route_failure = NULL, routed_at = ?, updated_at = ?"
+            f" WHERE id = ? AND state = 'approved' AND channel IS NULL RETURNING {COLUMNS}",
+            (chosen.name, f"{self._prefix}{order_id:018d}", at, at, order_id),
+        )
+        if row is None:
+            raise StaleState(order_id, order.state, "route", "another worker moved or routed it first")
+        merchant_available = merchant_account(order.merchant_id, "available")
+        legs = (
+            *transfer(merchant_available, merchant_account(order.merchant_id, "frozen"), order.amount),
+            *transfer(
+                channel_account(chosen.name, "available"), channel_account(chosen.name, "in_flight"), order.amount
+            ),
+        )
+        try:
+            post(t, legs, kind="freeze", at=at, order_id=order_id)
+        except InsufficientFunds as exc:
+            if exc.account != merchant_available:
+                raise
+            row = t.one(  # undo our own claim, still under our row lock
+                f"UPDATE orders SET channel = NULL, channel_order_no = NULL, routed_at = NULL, route_failure = ?,"
+                f" updated_at = ? WHERE id = ? RETURNING {COLUMNS}",
+                (f"merchant balance {exc.available} < {order.amount}", at, order_id),
+            )
+            assert row is not None
+        return to_order(row)
+
+    def _route_failed(self, t: Tx, order: Order, reason: str, at: int) -> Order:
+        row = t.one(
+            f"UPDATE orders SET route_failure = ?, updated_at = ? WHERE id = ? AND state = 'approved'"
+            f" AND channel IS NULL RETURNING {COLUMNS}",
+            (reason, at, order.id),
+        )
+        if row is None:
+            raise StaleState(order.id, order.state, "route", "another worker moved or routed it first")
+        return to_order(row)
+
+    def mark_dispatching(self, order_id: int, *, tx: Tx | None = None) -> Order:
+        """Call BEFORE sending: from here on only the channel's answer (or an operator) decides the outcome."""
+        at = self._now()[1]
+        return self._run(
+            tx,
+            lambda t: self._move(
+                t,
+                order_id,
+                "dispatch",
+                "SET state = 'dispatching', dispatched_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'approved' AND channel IS NOT NULL",
+                (at, at, order_id),
+            ),
+        )
+
+    def mark_succeeded(self, order_id: int, *, operator: str | None = None, tx: Tx | None = None) -> Order:
+        """Settle: the frozen funds are paid out on both the merchant and the channel side."""
+        at = self._now()[1]
+
+        def work(t: Tx) -> Order:
+            order = self._move(
+                t,
+                order_id,
+                "succeed",
+                "SET state = 'succeeded', operator = ?, finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'dispatching'",
+                (operator, at, at, order_id),
+            )
+            self._post_outcome(t, order, "settle", at)
+            return order
+
+        return self._run(tx, work)
+
+    def mark_failed(
+        self,
+        order_id: int,
+        *,
+        reason: str,
+        code: str | None = None,
+        operator: str | None = None,
+        tx: Tx | None = None,
+    ) -> Order:
+        """Unfreeze. Only for an explicit failure code from the channel or an operator's decision."""
+        if not code and not operator:
+            raise ExplicitFailureRequired(order_id)
+        _require_text("reason", reason, 1000)
+        at = self._now()[1]
+
+        def work(t: Tx) -> Order:
+            order = self._move(
+                t,
+                order_id,
+                "fail",
+                "SET state = 'failed', failure_code = ?, reason = ?, operator = ?, finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'dispatching'",
+                (code, reason, operator, at, at, order_id),
+            )
+            self._post_outcome(t, order, "unfreeze", at)
+            self._release_limits(t, order)
+            return order
+
+        return self._run(tx, work)
+
+    # --- reads ----------------------------------------------------------------------------------------------
+
+    def get(self, order_id: int, *, tx: Tx | None = None) -> Order:
+        return self._run(tx, lambda t: self._get(t, order_id))
+
+    def find(self, merchant_id: str, merchant_order_no: str, *, tx: Tx | None = None) -> Order | None:
+        return self._run(tx, lambda t: self._find(t, merchant_id, merchant_order_no))
+
+    def orders_in(self, state: OrderState, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
+        sql = f"SELECT {COLUMNS} FROM orders WHERE state = ? ORDER BY id LIMIT ?"
+        return self._run(tx, lambda t: [to_order(r) for r in t.all(sql, (state, limit))])
+
+    def merchant(self, merchant_id: str, *, tx: Tx | None = None) -> Merchant:
+        return self._run(tx, lambda t: load_merchant(t, merchant_id))
+
+    def balance(self, account: str, *, tx: Tx | None = None) -> int:
+        return self._run(tx, lambda t: balance(t, account))
+
+    def balance_at(self, account: str, instant: datetime, *, tx: Tx | None = None) -> int:
+        return self._run(tx, lambda t: balance_at(t, account, instant))
+
+    def entries(self, order_id: int, *, tx: Tx | None = None) -> list[Entry]:
+        return self._run(tx, lambda t: entries_of_order(t, order_id))
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _get(self, t: Tx, order_id: int) -> Order:
+        row = t.one(f"SELECT {COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        if row is None:
+            raise UnknownOrder(order_id)
+        return to_order(row)
+
+    def _find(self, t: Tx, merchant_id: str, merchant_order_no: str) -> Order | None:
+        row = t.one(
+            f"SELECT {COLUMNS} FROM orders WHERE merchant_id = ? AND merchant_order_no = ?",
+            (merchant_id, merchant_order_no),
+        )
+        return None if row is None else to_order(row)
+
+    def _move(self, t: Tx, order_id: int, action: str, update: str, params: tuple[object, ...]) -> Order:
+        """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state."""
+        row = t.one(f"UPDATE orders {update} RETURNING {COLUMNS}", params)
+        if row is not None:
+            return to_order(row)
+        current = self._get(t, order_id)
+        raise IllegalTransition(order_id, current.state, action, _RULES[action])
+
+    def _post_outcome(self, t: Tx, order: Order, kind: str, at: int) -> None:
+        assert order.channel is not None  # dispatching implies routed
+        settle = kind == "settle"
+        m_from, c_from = merchant_account(order.merchant_id, "frozen"), channel_account(order.channel, "in_flight")
+        m_to = merchant_account(order.merchant_id, "paid_out" if settle else "available")
+        c_to = channel_account(order.channel, "settled" if settle else "available")
+        legs = (*transfer(m_from, m_to, order.amount), *transfer(c_from, c_to, order.amount))
+        post(t, legs, kind=kind, at=at, order_id=order.id)
+
+    def _release_limits(self, t: Tx, order: Order) -> None:
+        key = card_key(order.recipient.account_no)
+        release_order(t, order.merchant_id, key, day=order.business_day, amount=order.amount)
+
+
+_RULES = {
+    "approve": "only a created order is approved",
+    "reject": "only a created or an approved, unrouted order is rejected (frozen funds wait for the channel's answer)",
+    "dispatch": "only an approved order that has been routed is dispatched",
+    "succeed": "only a dispatching order succeeds",
+    "fail": "only a dispatching order fails",
+}

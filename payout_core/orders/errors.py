@@ -1,0 +1,62 @@
+"""Typed errors of the order lifecycle. None of them carries a full account number."""
+
+from __future__ import annotations
+
+
+class OrderError(Exception):
+    """Base of every error the order engine raises on purpose; the refused call changed nothing."""
+
+
+class UnknownMerchant(OrderError, LookupError):
+    def __init__(self, merchant_id: str) -> None:
+        self.merchant_id = merchant_id
+        super().__init__(f"merchant_id={merchant_id!r}: no such merchant")
+
+
+class UnknownOrder(OrderError, LookupError):
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(f"order_id={order_id}: no such order")
+
+
+class OrderConflict(OrderError):
+    """The idempotency key was used before for a different payout: never overwrite, never pay both."""
+
+    def __init__(self, merchant_id: str, merchant_order_no: str, existing_id: int, fields: list[str]) -> None:
+        self.merchant_id = merchant_id
+        self.merchant_order_no = merchant_order_no
+        self.existing_id = existing_id
+        self.fields = fields
+        super().__init__(
+            f"merchant_order_no={merchant_order_no!r}: already used by order {existing_id} of merchant"
+            f" {merchant_id!r} with different {', '.join(fields)}"
+        )
+
+
+class TransitionError(OrderError):
+    """The order is not in a state this change may start from."""
+
+    def __init__(self, order_id: int, state: str, action: str, rule: str) -> None:
+        self.order_id = order_id
+        self.state = state
+        self.action = action
+        super().__init__(f"order_id={order_id}: cannot {action} an order in state {state!r}: {rule}")
+
+
+class IllegalTransition(TransitionError):
+    """The change is never allowed from the order's current state."""
+
+
+class StaleState(TransitionError):
+    """Another worker moved the order between this worker's read and its conditional update."""
+
+
+class ExplicitFailureRequired(OrderError, ValueError):
+    """`failed` needs a channel failure code or an operator: silence, timeouts and unknown codes are not failures."""
+
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(
+            f"order_id={order_id}: failed needs a channel failure code or an operator; "
+            "anything else keeps the order in progress"
+        )

@@ -1,0 +1,75 @@
+"""Orders, merchants, and the legal transitions between order states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from cardbin.pan import mask
+from payout_core.recipient import Recipient
+
+OrderState = Literal["created", "approved", "rejected", "dispatching", "succeeded", "failed"]
+Approval = Literal["auto", "manual"]
+
+# The whole lifecycle. Routing is not a state change: it freezes funds and picks a channel while `approved`.
+LEGAL: frozenset[tuple[OrderState, OrderState]] = frozenset(
+    {
+        ("created", "approved"),
+        ("created", "rejected"),
+        ("approved", "rejected"),  # only while not routed: nothing but an explicit failure releases a freeze
+        ("approved", "dispatching"),  # only once routed
+        ("dispatching", "succeeded"),
+        ("dispatching", "failed"),
+    }
+)
+FINAL: frozenset[OrderState] = frozenset({"rejected", "succeeded", "failed"})
+
+DEFAULT_PER_CARD_DAILY_LIMIT = 200_000_00  # 200,000 CNY in fen, the low end quoted by payment companies
+
+
+class Merchant(msgspec.Struct, frozen=True, kw_only=True):
+    """A merchant's approval mode (审批) and limits; amounts in fen. daily_limit None = no per-merchant cap."""
+
+    id: str
+    approval: Approval = "manual"
+    per_card_daily_limit: int = DEFAULT_PER_CARD_DAILY_LIMIT
+    daily_limit: int | None = None
+    ip_allowlist: tuple[str, ...] = ()
+
+
+class Order(msgspec.Struct, frozen=True, kw_only=True):
+    """A payout order as stored. Its repr masks the account number so logging an order never leaks a PAN."""
+
+    id: int
+    merchant_id: str
+    merchant_order_no: str
+    amount: int
+    recipient: Recipient
+    state: OrderState
+    business_day: str
+    channel: str | None
+    channel_order_no: str | None
+    approver: str | None
+    route_failure: str | None
+    failure_code: str | None
+    reason: str | None
+    operator: str | None
+    created_at: datetime
+    updated_at: datetime
+    approved_at: datetime | None
+    routed_at: datetime | None
+    dispatched_at: datetime | None
+    finished_at: datetime | None
+
+    def __repr__(self) -> str:
+        return (
+            f"Order(id={self.id}, merchant_id={self.merchant_id!r}, merchant_order_no={self.merchant_order_no!r},"
+            f" amount={self.amount}, account_no={mask(self.recipient.account_no)!r}, state={self.state!r},"
+            f" channel={self.channel!r}, channel_order_no={self.channel_order_no!r})"
+        )
+
+    @property
+    def routed(self) -> bool:
+        return self.channel is not None

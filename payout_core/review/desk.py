@@ -1,0 +1,60 @@
+"""The review desk: what operators see (uncertain orders with every channel answer) and how they decide.
+
+A decision goes through the same engine moves as an automatic answer, so the ledger cannot tell an operator's
+success from the channel's — only the audit log can, and it always says who and why.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from cardbin.errors import InvalidInput
+from payout_core.dispatch.adapter import Clock
+from payout_core.dispatch.evidence import Evidence
+from payout_core.dispatch.records import evidence_of, finish_attempt
+from payout_core.orders import Order, PayoutEngine
+from payout_core.review.errors import NotUnderReview
+from payout_core.review.items import Resolution, ReviewItem, ReviewLogEntry, close_item, log_of, open_items
+from payout_core.store import utcnow
+
+
+class UncertainOrder(msgspec.Struct, frozen=True, kw_only=True):
+    order: Order
+    item: ReviewItem
+    evidence: list[Evidence]
+
+
+class ReviewDesk:
+    def __init__(self, engine: PayoutEngine, *, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def uncertain(self) -> list[UncertainOrder]:
+        """Open items, oldest first, each with its order and all its evidence (bodies already masked)."""
+        with self._engine.store.transaction(write=False) as tx:
+            return [
+                UncertainOrder(order=self._engine.get(i.order_id, tx=tx), item=i, evidence=evidence_of(tx, i.order_id))
+                for i in open_items(tx)
+            ]
+
+    def resolve(self, order_id: int, resolution: Resolution, *, operator: str, reason: str) -> Order:
+        """Decide an uncertain order; settles or unfreezes exactly as a channel answer would, in one transaction."""
+        if resolution not in ("succeeded", "failed"):
+            raise InvalidInput("resolution", str(resolution), "must be 'succeeded' or 'failed'")
+        if not operator.strip():
+            raise InvalidInput("operator", operator, "a resolution must name the operator who made it")
+        if not reason.strip():
+            raise InvalidInput("reason", reason, "a resolution must say why (what the operator checked)")
+        with self._engine.store.transaction() as tx:
+            if not close_item(tx, order_id, resolution, actor=operator, note=reason, at=self._clock()):
+                raise NotUnderReview(order_id)
+            if resolution == "succeeded":
+                order = self._engine.mark_succeeded(order_id, operator=operator, tx=tx)
+            else:
+                order = self._engine.mark_failed(order_id, reason=reason, operator=operator, tx=tx)
+            finish_attempt(tx, order_id, f"{resolution} by {operator}: {reason}")
+        return order
+
+    def history(self, order_id: int) -> list[ReviewLogEntry]:
+        with self._engine.store.transaction(write=False) as tx:
+            return log_of(tx, order_id)

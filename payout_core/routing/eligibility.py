@@ -1,0 +1,23 @@
+"""Can this channel account carry this payout? One small function over the channel profile and validation."""
+
+from __future__ import annotations
+
+from payout_core.channels import ChannelProfile
+from payout_core.recipient import Recipient
+from payout_core.validation import validate
+
+
+def refusals(profile: ChannelProfile, recipient: Recipient, available: int) -> list[str]:
+    """Why the channel cannot carry the payout; empty means eligible. Reasons name fields and codes, never values.
+
+    `validate` covers the profile's account types, amount range, name and field rules and a bank it knows the
+    recipient's bank of; a recipient whose bank is not named by code at all cannot be routed either.
+    """
+    reasons = [f"{v.field}:{v.code}" for v in validate(recipient, profile)]
+    if not recipient.bank_code:
+        reasons.append("bank_code:required")
+    elif not profile.supports_bank(recipient.bank_code) and not any(r.startswith("bank_code:") for r in reasons):
+        reasons.append("bank_code:bank_unsupported")
+    if available < recipient.amount:
+        reasons.append(f"channel balance {available} < {recipient.amount}")
+    return reasons

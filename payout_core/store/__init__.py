@@ -1,0 +1,20 @@
+"""One schema on two back ends: SQLite (embedded default) and PostgreSQL (production), same SQL, same tests."""
+
+from payout_core.store.backend import Row, Store, Tx, open_store
+from payout_core.store.clock import from_micros, to_micros, utcnow
+from payout_core.store.errors import MigrationError, NestedTransaction, StoreError
+from payout_core.store.migrate import MIGRATIONS
+
+__all__ = [
+    "MIGRATIONS",
+    "MigrationError",
+    "NestedTransaction",
+    "Row",
+    "Store",
+    "StoreError",
+    "Tx",
+    "from_micros",
+    "open_store",
+    "to_micros",
+    "utcnow",
+]

@@ -1,0 +1,142 @@
+"""Dispatch end to end over real HTTP on loopback: each answer type, ledger effects, evidence (masked)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from payout_core.dispatch import Failed, Pending, Succeeded, evidence_of, find_attempt
+from payout_core.fakechannel import FakeChannel, Scenario, running_fake_channel
+from payout_core.fakechannel.bench import MERCHANT, Bench
+from payout_core.ledger import channel_account, merchant_account
+from payout_core.orders import IllegalTransition
+from payout_core.store import Store
+from tests.payout_core.conftest import Clock, recipient
+
+ACCOUNT = "6222021234567890128"
+AMOUNT = 12_345
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeChannel]:
+    with running_fake_channel() as channel:
+        yield channel
+
+
+@pytest.fixture
+def bench(store: Store, clock: Clock, fake: FakeChannel) -> Iterator[Bench]:
+    b = Bench(store, fake, clock, funds=1_000_000)
+    yield b
+    b.close()
+
+
+def _dispatch(bench: Bench, scenario: Scenario, no: str = "M1") -> int:
+    order = bench.routed(no, recipient(AMOUNT, account_no=ACCOUNT), scenario, random.Random(7))
+    bench.dispatcher.dispatch(order.id)
+    return order.id
+
+
+def _balances(bench: Bench) -> dict[str, int]:
+    e = bench.engine
+    return {
+        "available": e.balance(merchant_account(MERCHANT, "available")),
+        "frozen": e.balance(merchant_account(MERCHANT, "frozen")),
+        "paid_out": e.balance(merchant_account(MERCHANT, "paid_out")),
+        "in_flight": e.balance(channel_account("fake", "in_flight")),
+        "settled": e.balance(channel_account("fake", "settled")),
+    }
+
+
+def test_success_settles_the_frozen_funds(bench: Bench) -> None:
+    order_id = _dispatch(bench, "success")
+    order = bench.engine.get(order_id)
+    assert order.state == "succeeded" and order.operator is None
+    assert _balances(bench) == {
+        "available": 1_000_000 - AMOUNT,
+        "frozen": 0,
+        "paid_out": AMOUNT,
+        "in_flight": 0,
+        "settled": AMOUNT,
+    }
+    with bench.store.transaction() as tx:
+        (ev,) = evidence_of(tx, order_id)
+        attempt = find_attempt(tx, order_id)
+    assert ev.exchange.kind == "dispatch" and ev.exchange.http_status == 200
+    assert ev.outcome == Succeeded(code="SUCCESS")
+    assert attempt is not None and attempt.status == "done" and attempt.sends == 1
+
+
+def test_explicit_failure_unfreezes(bench: Bench) -> None:
+    order_id = _dispatch(bench, "failure")
+    order = bench.engine.get(order_id)
+    assert (order.state, order.failure_code, order.reason) == ("failed", "ACCOUNT_INVALID", "账户不存在")
+    assert _balances(bench) == {"available": 1_000_000, "frozen": 0, "paid_out": 0, "in_flight": 0, "settled": 0}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "http_status"),
+    [("timeout", None), ("unknown_code", 200), ("http_5xx", 503), ("garbled", 200), ("not_found_then_success", 200)],
+)
+def test_uncertain_answers_keep_the_order_in_progress(
+    bench: Bench, scenario: Scenario, http_status: int | None
+) -> None:
+    order_id = _dispatch(bench, scenario)
+    assert bench.engine.get(order_id).state == "dispatching"
+    assert _balances(bench)["frozen"] == AMOUNT and _balances(bench)["in_flight"] == AMOUNT
+    with bench.store.transaction() as tx:
+        (ev,) = evidence_of(tx, order_id)
+        attempt = find_attempt(tx, order_id)
+    assert isinstance(ev.outcome, Pending) and ev.exchange.http_status == http_status
+    assert (ev.exchange.transport_error is not None) == (http_status is None)
+    assert attempt is not None and attempt.status == "pending"
+    if scenario == "garbled":  # kept as sent, NUL and invalid UTF-8 escaped (PostgreSQL text refuses NUL)
+        assert ev.exchange.response_body is not None and ev.exchange.response_body.startswith("\\x8b\\x00<html>")
+    assert bench.fake.orders()[bench.engine.get(order_id).channel_order_no or ""].dispatches == 1  # no retry
+
+
+@pytest.mark.parametrize("scenario", ["timeout", "unknown_code", "garbled"])
+def test_the_next_query_decides_what_dispatch_could_not(bench: Bench, clock: Clock, scenario: Scenario) -> None:
+    order_id = _dispatch(bench, scenario)
+    clock.advance(seconds=10)
+    assert bench.dispatcher.run_due() == 1
+    assert bench.engine.get(order_id).state == "succeeded"
+    with bench.store.transaction() as tx:
+        kinds = [(e.exchange.kind, type(e.outcome)) for e in evidence_of(tx, order_id)]
+    assert kinds == [("dispatch", Pending), ("query", Succeeded)]
+
+
+def test_declined_answer_is_final_even_if_the_channel_later_pays(bench: Bench, clock: Clock) -> None:
+    """failure_then_success: an explicit failure code is final by the rules; the evidence shows what was said."""
+    order_id = _dispatch(bench, "failure_then_success")
+    assert bench.engine.get(order_id).state == "failed"
+    clock.advance(seconds=3600)
+    assert bench.dispatcher.run_due() == 0  # a finished order is not queried
+    with bench.store.transaction() as tx:
+        (ev,) = evidence_of(tx, order_id)
+    assert ev.outcome == Failed(code="ACCOUNT_INVALID", reason="账户不存在")
+
+
+def test_an_order_is_never_dispatched_twice(bench: Bench) -> None:
+    order_id = _dispatch(bench, "timeout")
+    with pytest.raises(IllegalTransition):
+        bench.dispatcher.dispatch(order_id)
+    assert bench.fake.orders()[bench.engine.get(order_id).channel_order_no or ""].dispatches == 1
+
+
+def test_evidence_never_holds_the_account_number(bench: Bench, clock: Clock) -> None:
+    ids = [_dispatch(bench, s, f"E{i}") for i, s in enumerate(["success", "failure", "garbled", "http_5xx"])]
+    clock.advance(seconds=7200)
+    bench.dispatcher.run_due()
+    with bench.store.transaction() as tx:
+        stored = tx.all("SELECT * FROM dispatch_evidence")
+        evidence = [e for i in ids for e in evidence_of(tx, i)]
+    assert len(stored) == len(evidence) == 7  # 5xx: dispatch, query (not found past grace), resend
+    assert all(ACCOUNT not in str(value) for row in stored for value in row)
+    for ev in evidence:
+        ex = ev.exchange
+        assert ev.channel_order_no in ex.request_body
+        assert ("622202*********0128" in ex.request_body) == (ex.kind != "query")  # queries carry no account
+        assert ex.sent_at <= ex.received_at and ex.latency_ms > 0
+        assert ex.url.startswith(bench.fake.base_url)

@@ -1,0 +1,72 @@
+"""The classification rule: only listed codes are final; everything else is Pending. And evidence masking."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from payout_core.channels import Outcomes, channel
+from payout_core.dispatch import Failed, OutcomeRules, Pending, Returned, Succeeded, classify, mask_account
+from payout_core.dispatch.outcome import DEFAULT_NOT_FOUND_GRACE_SECONDS, rules_from_profile
+
+RULES = OutcomeRules(
+    success_codes=frozenset({"SUCCESS"}),
+    failure_codes=frozenset({"NAME_MISMATCH", "ACCOUNT_INVALID"}),
+    pending_codes=frozenset({"PROCESSING"}),
+    not_found_codes=frozenset({"ORDER_NOT_EXIST"}),
+    return_codes=frozenset({"BANK_FAIL"}),
+)
+
+
+def test_listed_codes_have_their_meaning() -> None:
+    assert classify("SUCCESS", "", RULES) == Succeeded(code="SUCCESS")
+    assert classify("NAME_MISMATCH", "姓名不符", RULES) == Failed(code="NAME_MISMATCH", reason="姓名不符")
+    assert classify("BANK_FAIL", "", RULES) == Returned(code="BANK_FAIL", reason="BANK_FAIL")
+    not_found = classify("ORDER_NOT_EXIST", "", RULES)
+    assert isinstance(not_found, Pending) and not_found.not_found
+    processing = classify("PROCESSING", "", RULES)
+    assert isinstance(processing, Pending) and not processing.not_found
+
+
+@given(code=st.text(max_size=30), message=st.text(max_size=30))
+def test_any_unlisted_code_is_pending_whatever_the_message_says(code: str, message: str) -> None:
+    listed = RULES.success_codes | RULES.failure_codes | RULES.return_codes
+    outcome = classify(code, message, RULES)
+    if code not in listed:
+        assert isinstance(outcome, Pending) and outcome.code == code
+
+
+def test_the_message_never_decides() -> None:
+    assert isinstance(classify("SYSTEMERROR", "交易失败 failed", RULES), Pending)
+
+
+def test_a_code_listed_under_two_meanings_is_refused() -> None:
+    with pytest.raises(ValueError, match="SUCCESS"):
+        OutcomeRules(success_codes=frozenset({"SUCCESS"}), failure_codes=frozenset({"SUCCESS"}))
+    with pytest.raises(ValueError, match="8901"):
+        OutcomeRules(success_codes=frozenset(), failure_codes=frozenset({"8901"}), not_found_codes=frozenset({"8901"}))
+
+
+def test_rules_from_a_profile() -> None:
+    outcomes = Outcomes(
+        success_codes=("0000",),
+        failure_codes=("1001",),
+        not_found_codes=("8901",),
+        not_found_grace_seconds=1800,
+        resend_safe=True,
+    )
+    rules = rules_from_profile(outcomes, return_codes=frozenset({"REFUND"}))
+    assert (rules.not_found_grace_seconds, rules.resend_safe, rules.return_codes) == (1800, True, {"REFUND"})
+    assert isinstance(classify("9999", "", rules), Pending)
+    assert rules_from_profile(channel("generic").outcomes).not_found_grace_seconds == DEFAULT_NOT_FOUND_GRACE_SECONDS
+
+
+def test_mask_account_masks_every_occurrence_and_nothing_else() -> None:
+    account = "6222021234567890128"
+    text = (
+        f'{{"card":"{account}","echo":"x{account}9","order":"PO000000000000000042","spaced":"6222 0212 3456 7890 128"}}'
+    )
+    masked = mask_account(text, "6222 0212 3456 7890 128")
+    assert account not in masked and "6222 0212 3456 7890 128" not in masked
+    assert masked.count("622202*********0128") == 3 and "PO000000000000000042" in masked

@@ -1,0 +1,144 @@
+"""Limits on both back ends: per card per day, per merchant per day, business days, releases, the IP allowlist."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from cardbin.errors import InvalidInput
+from cardbin.pan import mask
+from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, card_key, used
+from payout_core.orders import Merchant, PayoutEngine
+from payout_core.routing import ChannelRoute
+
+from .conftest import Clock, recipient
+
+PAN = "6222021234567890128"
+OTHER = "6222021234567890136"
+
+
+@pytest.fixture
+def limited(engine: PayoutEngine) -> PayoutEngine:
+    engine.add_merchant(
+        Merchant(id="m1", approval="manual", per_card_daily_limit=1_000, daily_limit=2_500, ip_allowlist=())
+    )
+    return engine
+
+
+def card_used(engine: PayoutEngine, account_no: str, day: str) -> int:
+    with engine.store.transaction(write=False) as tx:
+        return used(tx, "card", "m1", card_key(account_no), day)
+
+
+def test_business_day_is_beijing_time() -> None:
+    assert business_day(datetime(2026, 3, 1, 15, 59, 59, tzinfo=UTC)) == "2026-03-01"
+    assert business_day(datetime(2026, 3, 1, 16, 0, 0, tzinfo=UTC)) == "2026-03-02"
+
+
+def test_card_limit_per_day(limited: PayoutEngine, clock: Clock) -> None:
+    first = limited.submit("m1", "a", recipient(600))
+    with pytest.raises(LimitExceeded) as err:
+        limited.submit("m1", "b", recipient(401))
+    message = str(err.value)
+    assert PAN not in message and mask(PAN) in message
+    assert (err.value.scope, err.value.limit, err.value.used, err.value.amount) == ("card", 1_000, 600, 401)
+    assert limited.find("m1", "b") is None  # refused: nothing created
+    assert limited.submit("m1", "c", recipient(400)).amount == 400  # exactly up to the limit
+    with pytest.raises(LimitExceeded, match="has used 0 of 1000"):
+        limited.submit("m1", "big", recipient(1_001, account_no="6222021234567890144"))  # one payout over it
+    assert limited.submit("m1", "d", recipient(900, account_no=OTHER)).amount == 900  # another card
+    clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))  # midnight in Beijing: a new day
+    assert limited.submit("m1", "e", recipient(1_000)).business_day == "2026-03-03"
+    assert card_used(limited, PAN, first.business_day) == 1_000
+
+
+def test_card_key_ignores_how_the_number_was_typed() -> None:
+    assert card_key("6222 0212 3456 7890 128") == card_key(PAN) == card_key("６２２２０２１２３４５６７８９０１２８")
+    assert card_key(OTHER) != card_key(PAN)
+
+
+def test_merchant_limit_per_day(limited: PayoutEngine) -> None:
+    cards = [OTHER, PAN, "6222021234567890144"]
+    limited.submit("m1", "a", recipient(1_000, account_no=cards[0]))
+    limited.submit("m1", "b", recipient(1_000, account_no=cards[1]))
+    with pytest.raises(LimitExceeded, match="merchant daily limit: m1 on 2026-03-02 has used 2000 of 2500"):
+        limited.submit("m1", "c", recipient(501, account_no=cards[2]))
+    assert limited.submit("m1", "c", recipient(500, account_no=cards[2])).amount == 500
+
+
+def test_reject_and_explicit_failure_give_the_limit_back(limited: PayoutEngine) -> None:
+    limited.deposit("m1", 10_000)
+    limited.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
+    limited.fund_channel("wx", 10_000)
+    rejected = limited.submit("m1", "a", recipient(1_000))
+    limited.reject(rejected.id, "alice", "duplicate request")
+    failed = limited.approve(limited.submit("m1", "b", recipient(1_000)).id, "alice")
+    limited.route(failed.id, random.Random(0))
+    limited.mark_dispatching(failed.id)
+    with pytest.raises(LimitExceeded):
+        limited.submit("m1", "c", recipient(1))  # in flight: still counted
+    limited.mark_failed(failed.id, code="ACCOUNT_CLOSED", reason="account closed")
+    assert card_used(limited, PAN, failed.business_day) == 0
+    assert limited.submit("m1", "c", recipient(1_000)).state == "created"
+
+
+def test_concurrent_submissions_cannot_overrun_a_limit(limited: PayoutEngine) -> None:
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def submit(i: int) -> None:
+        barrier.wait()
+        try:
+            limited.submit("m1", f"o{i}", recipient(300))
+            result = "ok"
+        except LimitExceeded:
+            result = "refused"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 5
+    assert len(limited.orders_in("created")) == 3
+    assert card_used(limited, PAN, "2026-03-02") == 900
+
+
+def test_ip_allowlist(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.1.0.0/16", "2001:db8::1")))
+    assert engine.submit("m1", "a", recipient(), client_ip="10.1.200.3").state == "created"
+    assert engine.submit("m1", "b", recipient(), client_ip="2001:db8::1").state == "created"
+    refusal = re.escape("client_ip='10.2.0.1': not in the API allowlist of merchant 'm1'")
+    with pytest.raises(CallerNotAllowed, match=refusal):
+        engine.submit("m1", "c", recipient(), client_ip="10.2.0.1")
+    with pytest.raises(InvalidInput, match="client_ip='not-an-ip'"):
+        engine.submit("m1", "c", recipient(), client_ip="not-an-ip")
+    assert engine.find("m1", "c") is None
+    assert engine.submit("m1", "c", recipient()).state == "created"  # in-process caller: no API allowlist
+
+
+def test_empty_allowlist_refuses_every_api_caller(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="m1"))
+    with pytest.raises(CallerNotAllowed):
+        engine.submit("m1", "a", recipient(), client_ip="127.0.0.1")
+
+
+def test_bad_merchant_configuration_refused(engine: PayoutEngine) -> None:
+    with pytest.raises(InvalidInput, match=re.escape("ip_allowlist='10.0.0.0/33'")):
+        engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.0.0.0/33",)))
+    with pytest.raises(InvalidInput, match="per_card_daily_limit='0'"):
+        engine.add_merchant(Merchant(id="m1", per_card_daily_limit=0))
+    with pytest.raises(InvalidInput, match="daily_limit='-5'"):
+        engine.add_merchant(Merchant(id="m1", daily_limit=-5))
+    with pytest.raises(InvalidInput, match="id='a:b'"):
+        engine.add_merchant(Merchant(id="a:b"))
+    engine.add_merchant(Merchant(id="m1", per_card_daily_limit=5))
+    engine.add_merchant(Merchant(id="m1", per_card_daily_limit=7, approval="auto"))  # reconfigured in place
+    assert engine.merchant("m1") == Merchant(id="m1", per_card_daily_limit=7, approval="auto")

@@ -1,0 +1,289 @@
+"""The order lifecycle on both back ends: transitions, idempotency, freeze / settle / unfreeze, races."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pytest
+
+from cardbin.errors import InvalidInput
+from cardbin.pan import mask
+from payout_core.ledger import channel_account, merchant_account
+from payout_core.limits import card_key, used
+from payout_core.orders import (
+    LEGAL,
+    ExplicitFailureRequired,
+    IllegalTransition,
+    Merchant,
+    Order,
+    OrderConflict,
+    PayoutEngine,
+    TransitionError,
+    UnknownMerchant,
+    UnknownOrder,
+)
+from payout_core.routing import ChannelRoute
+from payout_core.store import Store
+
+from .conftest import Clock, recipient
+
+PAN = "6222021234567890128"
+
+# How to bring a fresh order into each starting point of the lifecycle.
+SETUP: dict[str, list[str]] = {
+    "created": [],
+    "approved": ["approve"],
+    "routed": ["approve", "route"],
+    "rejected": ["reject"],
+    "dispatching": ["approve", "route", "dispatch"],
+    "succeeded": ["approve", "route", "dispatch", "succeed"],
+    "failed": ["approve", "route", "dispatch", "fail"],
+}
+ACTIONS = ["approve", "reject", "route", "dispatch", "succeed", "fail"]
+# The expected outcome of each action from each starting point; anything absent is illegal.
+ALLOWED = {
+    ("created", "approve"): "approved",
+    ("created", "reject"): "rejected",
+    ("approved", "reject"): "rejected",
+    ("approved", "route"): "approved",
+    ("routed", "dispatch"): "dispatching",
+    ("dispatching", "succeed"): "succeeded",
+    ("dispatching", "fail"): "failed",
+}
+
+
+def act(engine: PayoutEngine, action: str, order_id: int) -> Order:
+    calls: dict[str, Callable[[], Order]] = {
+        "approve": lambda: engine.approve(order_id, "alice"),
+        "reject": lambda: engine.reject(order_id, "alice", "suspicious payee"),
+        "route": lambda: engine.route(order_id, random.Random(1)),
+        "dispatch": lambda: engine.mark_dispatching(order_id),
+        "succeed": lambda: engine.mark_succeeded(order_id),
+        "fail": lambda: engine.mark_failed(order_id, code="ACCOUNT_CLOSED", reason="account closed"),
+    }
+    return calls[action]()
+
+
+def snapshot(engine: PayoutEngine, order_id: int) -> tuple[Any, ...]:
+    accounts = [merchant_account("m1", p) for p in ("available", "frozen", "paid_out")]
+    accounts += [channel_account("wx", p) for p in ("available", "in_flight", "settled")]
+    order = engine.get(order_id)
+    return (msgspec.json.encode(order), tuple(engine.balance(a) for a in accounts), len(engine.entries(order_id)))
+
+
+def test_legal_table_matches_the_engine_model() -> None:
+    states = {(start if start != "routed" else "approved", end) for (start, _), end in ALLOWED.items()}
+    assert states - {("approved", "approved")} == set(LEGAL)
+
+
+@pytest.mark.parametrize("start", list(SETUP))
+def test_every_transition_from(funded: PayoutEngine, start: str) -> None:
+    for i, action in enumerate(ACTIONS):
+        order = funded.submit("m1", f"{start}-{i}", recipient())
+        for step in SETUP[start]:
+            act(funded, step, order.id)
+        before = snapshot(funded, order.id)
+        expected = ALLOWED.get((start, action))
+        if expected is None:
+            with pytest.raises(IllegalTransition) as err:
+                act(funded, action, order.id)
+            assert err.value.order_id == order.id
+            assert snapshot(funded, order.id) == before, f"{action} from {start} changed something"
+        else:
+            assert act(funded, action, order.id).state == expected
+            assert funded.get(order.id).state == expected
+
+
+def test_unknown_order(funded: PayoutEngine) -> None:
+    with pytest.raises(UnknownOrder, match="order_id=999"):
+        funded.approve(999, "alice")
+
+
+def test_freeze_settle_and_unfreeze_balances(funded: PayoutEngine) -> None:
+    def balances() -> dict[str, int]:
+        names = [merchant_account("m1", p) for p in ("available", "frozen", "paid_out")]
+        names += [channel_account("wx", p) for p in ("available", "in_flight", "settled")]
+        return {n.split(":", 1)[1]: funded.balance(n) for n in names}
+
+    ok = funded.approve(funded.submit("m1", "ok", recipient(30_000)).id, "alice")
+    bad = funded.approve(funded.submit("m1", "bad", recipient(20_000)).id, "alice")
+    routed = funded.route(ok.id, random.Random(0))
+    funded.route(bad.id, random.Random(0))
+    assert routed.state == "approved" and routed.channel == "wx" and routed.channel_order_no
+    assert balances() == {
+        "m1:available": 950_000,
+        "m1:frozen": 50_000,
+        "m1:paid_out": 0,
+        "wx:available": 950_000,
+        "wx:in_flight": 50_000,
+        "wx:settled": 0,
+    }
+    funded.mark_dispatching(ok.id)
+    funded.mark_dispatching(bad.id)
+    funded.mark_succeeded(ok.id)
+    funded.mark_failed(bad.id, code="ACCOUNT_CLOSED", reason="account closed")
+    assert balances() == {
+        "m1:available": 970_000,
+        "m1:frozen": 0,
+        "m1:paid_out": 30_000,
+        "wx:available": 970_000,
+        "wx:in_flight": 0,
+        "wx:settled": 30_000,
+    }
+    kinds = [(e.kind, e.account, e.amount) for e in funded.entries(ok.id)]
+    assert ("freeze", merchant_account("m1", "frozen"), 30_000) in kinds
+    assert ("settle", merchant_account("m1", "paid_out"), 30_000) in kinds
+    assert {e.kind for e in funded.entries(bad.id)} == {"freeze", "unfreeze"}
+
+
+def test_failed_needs_explicit_code_or_operator(funded: PayoutEngine) -> None:
+    order = funded.submit("m1", "o1", recipient())
+    funded.approve(order.id, "alice")
+    funded.route(order.id, random.Random(0))
+    funded.mark_dispatching(order.id)
+    before = snapshot(funded, order.id)
+    with pytest.raises(ExplicitFailureRequired, match="needs a channel failure code or an operator"):
+        funded.mark_failed(order.id, reason="timeout")
+    assert snapshot(funded, order.id) == before
+    failed = funded.mark_failed(order.id, reason="bank confirmed closed account", operator="ops-bob")
+    assert (failed.state, failed.operator, failed.failure_code) == ("failed", "ops-bob", None)
+
+
+def test_fast_intake_runs_the_same_lifecycle(store: Store, clock: Clock) -> None:
+    fast = PayoutEngine(store, clock=clock, fast_intake=True)
+    fast.add_merchant(Merchant(id="m1", approval="auto"))
+    fast.deposit("m1", 5_000)
+    fast.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
+    fast.fund_channel("wx", 5_000)
+    order = fast.route(fast.submit("m1", "o1", recipient(1_000)).id, random.Random(0))
+    fast.mark_succeeded(fast.mark_dispatching(order.id).id)
+    other = PayoutEngine(store)  # a second engine sees exactly what the first committed
+    assert other.get(order.id).state == "succeeded"
+    assert other.balance(merchant_account("m1", "paid_out")) == 1_000
+
+
+def test_auto_approval(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="auto1", approval="auto"))
+    order = engine.submit("auto1", "a-1", recipient())
+    assert (order.state, order.approver) == ("approved", "auto")
+    assert order.approved_at is not None
+    assert engine.submit("auto1", "a-1", recipient()) == order
+
+
+def test_auto_approval_replay_approves_an_order_stranded_in_created(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="m", approval="manual"))
+    stranded = engine.submit("m", "o", recipient())  # as if the process died before the approval transaction
+    engine.add_merchant(Merchant(id="m", approval="auto"))
+    results, errors = run_threads(4, lambda _: engine.submit("m", "o", recipient()))
+    assert errors == []
+    assert {(o.id, o.state, o.approver) for o in results} == {(stranded.id, "approved", "auto")}
+
+
+def test_idempotent_submit_same_content_returns_existing(funded: PayoutEngine) -> None:
+    first = funded.submit("m1", "same", recipient(1_234))
+    again = funded.submit("m1", "same", recipient(1_234))
+    assert again == first
+    assert len(funded.orders_in("created")) == 1
+    with funded.store.transaction(write=False) as tx:
+        assert used(tx, "merchant", "m1", "", first.business_day) == 1_234  # counted once
+
+
+def test_idempotent_submit_different_content_conflicts(funded: PayoutEngine) -> None:
+    first = funded.submit("m1", "same", recipient(1_234))
+    other_card = "6222021234567890136"
+    with pytest.raises(OrderConflict) as err:
+        funded.submit("m1", "same", recipient(1_234, account_no=other_card))
+    assert err.value.fields == ["account_no"] and err.value.existing_id == first.id
+    assert other_card not in str(err.value) and PAN not in str(err.value)
+    with pytest.raises(OrderConflict, match="different amount"):
+        funded.submit("m1", "same", recipient(9_999))
+    assert funded.get(first.id) == first
+    assert funded.submit("m1", "other", recipient(9_999)).id != first.id
+
+
+def test_bad_input_creates_nothing(funded: PayoutEngine) -> None:
+    with pytest.raises(InvalidInput, match="amount='0'"):
+        funded.submit("m1", "zero", recipient(0))
+    with pytest.raises(InvalidInput, match="merchant_order_no=''"):
+        funded.submit("m1", "", recipient())
+    with pytest.raises(InvalidInput, match="merchant_order_no"):
+        funded.submit("m1", "x" * 65, recipient())
+    with pytest.raises(UnknownMerchant, match="merchant_id='nobody'"):
+        funded.submit("nobody", "o", recipient())
+    with pytest.raises(InvalidInput, match="approver=''"):
+        funded.approve(funded.submit("m1", "ok", recipient()).id, "")
+    assert [o.merchant_order_no for o in funded.orders_in("created")] == ["ok"]
+
+
+def test_order_repr_masks_the_account_number(funded: PayoutEngine) -> None:
+    order = funded.submit("m1", "o", recipient())
+    assert PAN not in repr(order) and PAN not in str(order) and PAN not in f"{order}"
+    assert mask(PAN) in repr(order)
+
+
+def run_threads(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(work(i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def test_concurrent_submissions_create_one_order(funded: PayoutEngine) -> None:
+    results, errors = run_threads(8, lambda _: funded.submit("m1", "race", recipient(777)))
+    assert errors == []
+    assert len({o.id for o in results}) == 1
+    assert len(funded.orders_in("created")) == 1
+    with funded.store.transaction(write=False) as tx:
+        assert used(tx, "card", "m1", card_key(PAN), results[0].business_day) == 777
+
+
+def test_concurrent_conflicting_submissions(funded: PayoutEngine) -> None:
+    results, errors = run_threads(6, lambda i: funded.submit("m1", "race", recipient(100 + i % 2)))
+    assert len({o.id for o in results}) == 1
+    assert errors and all(isinstance(e, OrderConflict) for e in errors)
+    assert {o.amount for o in results} == {funded.get(results[0].id).amount}
+
+
+@pytest.mark.parametrize("step", ["approve", "route", "dispatch", "finish"])
+def test_two_workers_never_both_move_one_order(funded: PayoutEngine, step: str) -> None:
+    order = funded.submit("m1", "o", recipient(5_000))
+    prior = {"approve": [], "route": ["approve"], "dispatch": ["approve", "route"]}.get(
+        step, ["approve", "route", "dispatch"]
+    )
+    for s in prior:
+        act(funded, s, order.id)
+
+    def work(i: int) -> Order:
+        if step == "finish":  # succeed and fail racing each other
+            return act(funded, "succeed" if i % 2 else "fail", order.id)
+        return act(funded, step, order.id)
+
+    results, errors = run_threads(6, work)
+    assert len(results) == 1
+    assert len(errors) == 5 and all(isinstance(e, TransitionError) for e in errors)
+    frozen = funded.balance(merchant_account("m1", "frozen"))
+    final = funded.get(order.id)
+    assert frozen == (5_000 if final.state in ("approved", "dispatching") and final.routed else 0)
+    assert (
+        funded.balance(merchant_account("m1", "available"))
+        + frozen
+        + funded.balance(merchant_account("m1", "paid_out"))
+        == 1_000_000
+    )

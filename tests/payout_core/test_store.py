@@ -1,0 +1,143 @@
+"""The store on both back ends: migrations, transactions, placeholders, concurrency of migrators."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from payout_core.store import MIGRATIONS, MigrationError, NestedTransaction, Store, Tx, open_store
+from payout_core.store.migrate import discover
+
+from .conftest import make_store
+
+
+def test_migrate_applies_every_file_once(raw_store: Store) -> None:
+    names = [name for _, name, _ in discover()]
+    assert raw_store.migrate() == names
+    assert raw_store.migrate() == []
+    with raw_store.transaction(write=False) as tx:
+        recorded = [r[0] for r in tx.all("SELECT name FROM schema_migrations ORDER BY version")]
+    assert recorded == names
+
+
+def test_added_file_is_applied_and_changed_file_refused(raw_store: Store, tmp_path: Path) -> None:
+    own = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, own)
+    raw_store.migrate(own)
+    (own / "0099_extra.sql").write_text("CREATE TABLE extra (\n    id {{id}},\n    payload {{bytes}}\n);\n")
+    assert raw_store.migrate(own) == ["0099_extra.sql"]
+    with raw_store.transaction() as tx:
+        first = tx.one("INSERT INTO extra (payload) VALUES (?) RETURNING id", (b"\x00\xff",))
+        second = tx.one("INSERT INTO extra (payload) VALUES (?) RETURNING id", (b"",))
+        assert first is not None and second is not None and second[0] > first[0]
+        assert bytes(tx.one("SELECT payload FROM extra WHERE id = ?", (first[0],))[0]) == b"\x00\xff"  # type: ignore[index]
+    (own / "0099_extra.sql").write_text("CREATE TABLE extra (id {{id}});\n")
+    with pytest.raises(MigrationError, match=r"0099_extra\.sql: changed after it was applied"):
+        raw_store.migrate(own)
+
+
+def test_misnamed_or_duplicate_migration_refused(tmp_path: Path) -> None:
+    (tmp_path / "1_bad.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"1_bad\.sql: a migration file must be named"):
+        discover(tmp_path)
+    (tmp_path / "1_bad.sql").unlink()
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "0001_b.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"0001_b\.sql: version 0001 is already taken by 0001_a\.sql"):
+        discover(tmp_path)
+
+
+def test_failed_migration_applies_nothing(raw_store: Store, tmp_path: Path) -> None:
+    own = tmp_path / "migrations"
+    own.mkdir()
+    (own / "0001_ok.sql").write_text("CREATE TABLE ok_table (id INTEGER PRIMARY KEY);\n")
+    (own / "0002_broken.sql").write_text("INSERT INTO no_such_table VALUES (1);\n")
+    with pytest.raises(Exception, match="no_such_table"):
+        raw_store.migrate(own)
+    (own / "0002_broken.sql").unlink()
+    assert raw_store.migrate(own) == ["0001_ok.sql"]  # the first file was rolled back with the broken one
+
+
+def test_concurrent_migrators_migrate_once(backend: str, tmp_path: Path, schema_name: str, raw_store: Store) -> None:
+    stores = [make_store(backend, tmp_path, schema_name) for _ in range(4)]
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def run(s: Store) -> None:
+        try:
+            results.append(s.migrate())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert errors == []
+    assert sorted(len(r) for r in results) == [0, 0, 0, len(discover())]
+
+
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
+            " VALUES (?, 'auto', 1, NULL, '[]', 0)",
+            ("m-rolled-back",),
+        )
+        raise RuntimeError("boom")
+    with store.transaction(write=False) as tx:
+        assert tx.one("SELECT id FROM merchants WHERE id = ?", ("m-rolled-back",)) is None
+
+
+def _merchant_row(tx: Tx, merchant_id: str) -> None:
+    tx.send(
+        "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
+        " VALUES (?, 'auto', 1, NULL, '[]', 0)",
+        (merchant_id,),
+    )
+
+
+def test_database_errors_roll_back_and_leave_the_store_usable(store: Store) -> None:
+    with store.transaction() as tx:
+        _merchant_row(tx, "m-dup")
+    with pytest.raises(Exception, match=r"(?i)unique"), store.transaction() as tx:
+        _merchant_row(tx, "m-new")
+        _merchant_row(tx, "m-dup")  # an unread statement: its error surfaces at the latest at commit
+    with pytest.raises(Exception, match=r"(?i)unique"), store.transaction() as tx:
+        _merchant_row(tx, "m-new")
+        tx.execute(
+            "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
+            " VALUES ('m-dup', 'auto', 1, NULL, '[]', 0)"
+        )
+    with store.transaction(write=False) as tx:
+        assert tx.all("SELECT id FROM merchants ORDER BY id") == [("m-dup",)]
+
+
+def test_nested_transaction_refused_and_store_still_usable(store: Store) -> None:
+    with store.transaction() as tx:
+        with pytest.raises(NestedTransaction), store.transaction():
+            pass
+        assert tx.one("SELECT 1") == (1,)
+    with store.transaction() as tx:
+        assert tx.one("SELECT 2") == (2,)
+
+
+def test_percent_literal_and_placeholders(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.one("SELECT ? || '%'", ("50",)) == ("50%",)
+
+
+def test_open_store_refuses_schema_for_sqlite(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="only PostgreSQL"):
+        open_store(tmp_path / "x.db", schema="s")
+
+
+def test_postgres_schema_name_is_checked() -> None:
+    with pytest.raises(ValueError, match="schema='bad;drop'"):
+        open_store("postgresql://u:p@127.0.0.1/db", schema="bad;drop")

@@ -42,17 +42,23 @@ class AccountRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             raise ValueError(f"min_length {self.min_length} exceeds max_length {self.max_length}")
 
 
-class Outcomes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How to read the channel's answers (used by dispatch); any code not listed leaves the order in progress."""
+# A profile that declares no not-found grace still must not leave "not found" pending forever: two days is the
+# longest documented window (WeChat allows resending the same order number within 2 natural days).
+DEFAULT_NOT_FOUND_GRACE_SECONDS = 2 * 86_400
 
-    success_codes: tuple[str, ...] = ()
-    failure_codes: tuple[str, ...] = ()
-    pending_codes: tuple[str, ...] = ()
-    not_found_codes: tuple[str, ...] = ()
+
+class Outcomes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How dispatch reads the channel's answers; any code not listed leaves the order in progress."""
+
+    success_codes: frozenset[str] = frozenset()
+    failure_codes: frozenset[str] = frozenset()
+    pending_codes: frozenset[str] = frozenset()
+    not_found_codes: frozenset[str] = frozenset()
     # The bank sent the money back after success (退汇: WeChat BANK_FAIL, Alipay REFUND): never a dispatch failure.
-    return_codes: tuple[str, ...] = ()
-    # How long "order not found" on query is tolerated (Lianlian 8901: 30 min); 0 = dispatch's default.
-    not_found_grace_seconds: Annotated[int, msgspec.Meta(ge=0)] = 0
+    return_codes: frozenset[str] = frozenset()
+    # How long "order not found" on query stays plain Pending (Lianlian 8901: 30 min); after it the order is
+    # resent (only where resend_safe) or goes to manual review, never to failed.
+    not_found_grace_seconds: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_NOT_FOUND_GRACE_SECONDS
     # True only when the channel documents that resending the same order number is safe after a lost answer.
     resend_safe: bool = False
 

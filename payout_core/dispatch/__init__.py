@@ -4,16 +4,7 @@ from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout,
 from payout_core.dispatch.dispatcher import Checkpoint, Dispatcher, no_checkpoint
 from payout_core.dispatch.errors import DispatchError, NoAdapter, NotInProgress, StaleAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange, mask_account, masked_exchange
-from payout_core.dispatch.outcome import (
-    Failed,
-    Outcome,
-    OutcomeRules,
-    Pending,
-    Returned,
-    Succeeded,
-    classify,
-    rules_from_profile,
-)
+from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded, classify
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import Attempt, evidence_of, find_attempt
 from payout_core.dispatch.recovery import RecoveryReport, recover
@@ -31,7 +22,6 @@ __all__ = [
     "NoAdapter",
     "NotInProgress",
     "Outcome",
-    "OutcomeRules",
     "Payout",
     "Pending",
     "QueryPolicy",
@@ -48,5 +38,4 @@ __all__ = [
     "new_client",
     "no_checkpoint",
     "recover",
-    "rules_from_profile",
 ]

@@ -14,8 +14,9 @@ from typing import Protocol
 import httpx
 import msgspec
 
+from payout_core.channels import Outcomes
 from payout_core.dispatch.evidence import Exchange, ExchangeKind
-from payout_core.dispatch.outcome import Outcome, OutcomeRules, Pending
+from payout_core.dispatch.outcome import Outcome, Pending
 from payout_core.recipient import Recipient
 from payout_core.store import utcnow
 
@@ -43,7 +44,7 @@ class ChannelAdapter(Protocol):
     def name(self) -> str: ...
 
     @property
-    def rules(self) -> OutcomeRules: ...
+    def rules(self) -> Outcomes: ...
 
     def dispatch_request(self, payout: Payout) -> ChannelRequest: ...
 

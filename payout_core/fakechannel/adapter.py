@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+from payout_core.channels import Outcomes
 from payout_core.dispatch.adapter import ChannelRequest, Payout
-from payout_core.dispatch.outcome import Outcome, OutcomeRules, Pending, classify
+from payout_core.dispatch.outcome import Outcome, Pending, classify
 from payout_core.fakechannel.wire import FAKE_RULES, Answer, PayoutRequest, QueryRequest
 
 _JSON = {"content-type": "application/json"}
@@ -14,7 +15,7 @@ _JSON = {"content-type": "application/json"}
 class FakeChannelAdapter:
     """Speaks the fake's JSON; decides only on `code`, never on `message` (messages change, codes are contract)."""
 
-    def __init__(self, base_url: str, name: str = "fake", rules: OutcomeRules = FAKE_RULES) -> None:
+    def __init__(self, base_url: str, name: str = "fake", rules: Outcomes = FAKE_RULES) -> None:
         self._base_url = base_url.rstrip("/")
         self._name = name
         self._rules = rules
@@ -24,7 +25,7 @@ class FakeChannelAdapter:
         return self._name
 
     @property
-    def rules(self) -> OutcomeRules:
+    def rules(self) -> Outcomes:
         return self._rules
 
     def dispatch_request(self, payout: Payout) -> ChannelRequest:

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from payout_core.dispatch import Checkpoint, Dispatcher, OutcomeRules, QueryPolicy, no_checkpoint
+from payout_core.channels import Outcomes
+from payout_core.dispatch import Checkpoint, Dispatcher, QueryPolicy, no_checkpoint
 from payout_core.dispatch.adapter import Clock, new_client
 from payout_core.fakechannel.adapter import FakeChannelAdapter
 from payout_core.fakechannel.runner import FakeChannel
@@ -34,7 +35,7 @@ class Bench:
         fake: FakeChannel,
         clock: Clock,
         *,
-        channels: Mapping[str, OutcomeRules] | None = None,
+        channels: Mapping[str, Outcomes] | None = None,
         profile: str = "generic",
         funds: int = 10**12,
         policy: QueryPolicy | None = None,

@@ -6,7 +6,7 @@ from typing import Literal, get_args
 
 import msgspec
 
-from payout_core.dispatch.outcome import OutcomeRules
+from payout_core.channels import Outcomes
 
 Scenario = Literal[
     "success",
@@ -29,7 +29,7 @@ BANK_RETURNED = "BANK_RETURNED"
 UNDOCUMENTED = "E_UNDOCUMENTED_7031"
 
 # The rules a profile would declare for this channel (the fake stands in for a real one in tests and simulations).
-FAKE_RULES = OutcomeRules(
+FAKE_RULES = Outcomes(
     success_codes=frozenset({SUCCESS}),
     failure_codes=frozenset({ACCOUNT_INVALID}),
     pending_codes=frozenset({PROCESSING}),

@@ -64,8 +64,8 @@ def test_supports_bank() -> None:
 
 def test_outcomes_default_to_reading_nothing_as_final() -> None:
     outcomes = channel("generic").outcomes
-    assert outcomes.success_codes == ()
-    assert outcomes.failure_codes == ()
+    assert outcomes.success_codes == frozenset()
+    assert outcomes.failure_codes == frozenset()
     assert not outcomes.resend_safe
 
 
@@ -85,10 +85,10 @@ def test_outcomes_section_is_read(tmp_path: Path) -> None:
         'return_codes = ["BANK_FAIL"]\nnot_found_grace_seconds = 1800\nresend_safe = true\n',
     )
     outcomes = load_profile(path).outcomes
-    assert outcomes.success_codes == ("SUCCESS",)
-    assert outcomes.failure_codes == ("FAILED",)
-    assert outcomes.not_found_codes == ("8901",)
-    assert outcomes.return_codes == ("BANK_FAIL",)
+    assert outcomes.success_codes == {"SUCCESS"}
+    assert outcomes.failure_codes == {"FAILED"}
+    assert outcomes.not_found_codes == {"8901"}
+    assert outcomes.return_codes == {"BANK_FAIL"}
     assert outcomes.not_found_grace_seconds == 1800
     assert outcomes.resend_safe
 

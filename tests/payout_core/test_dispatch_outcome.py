@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from payout_core.channels import Outcomes, channel
-from payout_core.dispatch import Failed, OutcomeRules, Pending, Returned, Succeeded, classify, mask_account
-from payout_core.dispatch.outcome import DEFAULT_NOT_FOUND_GRACE_SECONDS, rules_from_profile
+from payout_core.channels.profile import DEFAULT_NOT_FOUND_GRACE_SECONDS
+from payout_core.dispatch import Failed, Pending, Returned, Succeeded, classify, mask_account
 
-RULES = OutcomeRules(
+RULES = Outcomes(
     success_codes=frozenset({"SUCCESS"}),
     failure_codes=frozenset({"NAME_MISMATCH", "ACCOUNT_INVALID"}),
     pending_codes=frozenset({"PROCESSING"}),
@@ -43,23 +44,21 @@ def test_the_message_never_decides() -> None:
 
 def test_a_code_listed_under_two_meanings_is_refused() -> None:
     with pytest.raises(ValueError, match="SUCCESS"):
-        OutcomeRules(success_codes=frozenset({"SUCCESS"}), failure_codes=frozenset({"SUCCESS"}))
+        Outcomes(success_codes=frozenset({"SUCCESS"}), failure_codes=frozenset({"SUCCESS"}))
     with pytest.raises(ValueError, match="8901"):
-        OutcomeRules(success_codes=frozenset(), failure_codes=frozenset({"8901"}), not_found_codes=frozenset({"8901"}))
+        Outcomes(failure_codes=frozenset({"8901"}), not_found_codes=frozenset({"8901"}))
 
 
-def test_rules_from_a_profile() -> None:
-    outcomes = Outcomes(
-        success_codes=("0000",),
-        failure_codes=("1001",),
-        not_found_codes=("8901",),
-        not_found_grace_seconds=1800,
-        resend_safe=True,
+def test_profile_outcomes_decide_and_default_the_grace() -> None:
+    rules = msgspec.toml.decode(
+        b'success_codes = ["0000"]\nfailure_codes = ["1001"]\nnot_found_codes = ["8901"]\nreturn_codes = ["REFUND"]\n'
+        b"not_found_grace_seconds = 1800\nresend_safe = true\n",
+        type=Outcomes,
     )
-    rules = rules_from_profile(outcomes, return_codes=frozenset({"REFUND"}))
     assert (rules.not_found_grace_seconds, rules.resend_safe, rules.return_codes) == (1800, True, {"REFUND"})
     assert isinstance(classify("9999", "", rules), Pending)
-    assert rules_from_profile(channel("generic").outcomes).not_found_grace_seconds == DEFAULT_NOT_FOUND_GRACE_SECONDS
+    assert isinstance(classify("REFUND", "", rules), Returned)
+    assert channel("generic").outcomes.not_found_grace_seconds == DEFAULT_NOT_FOUND_GRACE_SECONDS
 
 
 def test_mask_account_masks_every_occurrence_and_nothing_else() -> None:
@@ -70,3 +69,21 @@ def test_mask_account_masks_every_occurrence_and_nothing_else() -> None:
     masked = mask_account(text, "6222 0212 3456 7890 128")
     assert account not in masked and "6222 0212 3456 7890 128" not in masked
     assert masked.count("622202*********0128") == 3 and "PO000000000000000042" in masked
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "expected"),
+    [
+        ("wechat_bank", "SUCCESS", Succeeded),
+        ("wechat_bank", "FAILED", Failed),
+        ("wechat_bank", "BANK_FAIL", Returned),
+        ("wechat_bank", "SYSTEMERROR", Pending),
+        ("alipay_bankcard", "REFUND", Returned),
+        ("alipay_bankcard", "DEALING", Pending),
+        ("lianlian", "8901", Pending),
+        ("lianlian", "4002", Pending),
+        ("generic", "FAILED", Pending),  # a profile that lists no failure code can never fail an order
+    ],
+)
+def test_shipped_profiles_read_their_documented_codes(name: str, code: str, expected: type) -> None:
+    assert isinstance(classify(code, "", channel(name).outcomes), expected)

@@ -54,7 +54,7 @@ class CardInfo(msgspec.Struct, frozen=True, kw_only=True):
     branch_name: str | None
     cnaps_code: str | None
     cnaps_match: CnapsMatch
-    alternatives: list[Alternative]
+    alternatives: tuple[Alternative, ...]  # immutable, so one cached answer can be shared by every lookup
     release: str
 
 

@@ -150,8 +150,9 @@ class ReleaseIndex:
         best = ordered[0]
         info = self._info(best, best.city, "issuer_code" if best.city else "none", best.region_reason, pan_length_valid)
         # Rows differing only in card name are one issuer: only other issuers (or types) are alternatives.
-        alternatives = list(dict.fromkeys(_alternative(row) for row in ordered[1:]))
-        alternatives = [a for a in alternatives if a != _alternative(best)]
+        alternatives = tuple(
+            a for a in dict.fromkeys(_alternative(row) for row in ordered[1:]) if a != _alternative(best)
+        )
         return Hit(best, msgspec.structs.replace(info, alternatives=alternatives))
 
     def _info(
@@ -179,7 +180,7 @@ class ReleaseIndex:
             branch_name=choice.branch_name,
             cnaps_code=choice.cnaps_code,
             cnaps_match=choice.cnaps_match,
-            alternatives=[],
+            alternatives=(),
             release=self.release,
         )
 

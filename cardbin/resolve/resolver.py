@@ -46,12 +46,7 @@ class Resolver:
         info = hit.info
         if index.segments and info.region_source == "none":
             info = index.with_segment(hit, index.segment_city(pan))
-        return _replace(
-            info,
-            card_number_masked=pans.mask(pan),
-            luhn_valid=pans.luhn_valid(pan),
-            alternatives=list(info.alternatives),  # a copy: callers may mutate their result, not the index
-        )
+        return _replace(info, card_number_masked=pans.mask(pan), luhn_valid=pans.luhn_valid(pan))
 
     def lookup_bin(self, prefix: str) -> list[BinRecord]:
         """Every row (all PAN lengths, all issuers) of the longest BIN that is a prefix of `prefix`."""

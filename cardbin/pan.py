@@ -28,18 +28,26 @@ def mask(card_number: str) -> str:
 
     Works on anything (malformed input included), so it is safe to call before validation.
     """
-    s = card_number if card_number.isdigit() and card_number.isascii() else card_number.translate(_TRANSLATE)
+    s = fold(card_number)
     if len(s) > PREFIX_MAX_LENGTH:
         return s[:6] + "*" * (len(s) - 10) + s[-4:]
     return s
 
 
+def fold(raw: str) -> str:
+    """Full-width digits to ASCII, the separators people type between digit groups dropped; nothing else changes.
+
+    Shared by card numbers and payout account numbers (which may run past 19 digits), so both read typing alike.
+    """
+    if raw.isdigit() and raw.isascii():  # the common case, on the lookup hot path
+        return raw
+    return "".join(raw.translate(_TRANSLATE).split())  # split() also drops every other Unicode space
+
+
 def _clean(raw: str, field: str) -> str:
     if not isinstance(raw, str):
         raise InvalidCardNumber(field, type(raw).__name__, "must be a string of digits")
-    if raw.isdigit() and raw.isascii():  # the common case, on the lookup hot path
-        return raw
-    s = raw.translate(_TRANSLATE)
+    s = fold(raw)
     if not s:
         raise InvalidCardNumber(field, "", "is empty")
     if not s.isascii() or not s.isdigit():

@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 import msgspec
 
+from cardbin.pan import fold
 from payout_core.channels.profile import ChannelProfile
 from payout_core.names.normalize import normalize_name
 from payout_core.recipient import Recipient
 
-_ACCOUNT_SEPARATORS = re.compile(r"[\s\-\u2010-\u2014]+")
 _MAX_PASSES = 8
 _CODES = frozenset({"bank_code", "cnaps_code"})
 _OPTIONAL = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile")
@@ -33,13 +33,11 @@ def _until_stable(step: Callable[[str], str], text: str) -> str:
 
 
 def normalize_account(raw: str) -> str:
-    """Digits as typed by people: NFKC folds full-width digits; spaces and dashes between groups are dropped.
+    """Digits as typed by people, folded as card numbers are (cardbin.pan.fold); what is left is for the checks.
 
     Not cardbin.pan.normalize_pan: corporate account numbers are not card numbers and run past 19 digits.
     """
-    if raw.isdigit() and raw.isascii():  # the common case
-        return raw
-    return _until_stable(lambda s: _ACCOUNT_SEPARATORS.sub("", unicodedata.normalize("NFKC", s)), raw)
+    return fold(raw)
 
 
 def normalize_text(raw: str | None) -> str | None:

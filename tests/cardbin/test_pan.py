@@ -15,6 +15,7 @@ from cardbin.pan import luhn_valid, mask, normalize_pan, normalize_prefix
         ("6222-0212-3456-7890-128", "6222021234567890128"),
         ("６２２２０２１２３４５６７８９０１２８", "6222021234567890128"),
         ("6222\u30000212345678901\u300028", "6222021234567890128"),
+        ("6222\u20030212\n345678901\u200228", "6222021234567890128"),  # any Unicode space goes
     ],
 )
 def test_normalize_accepts_what_people_type(raw: str, digits: str) -> None:

@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from cardbin.pan import mask
+
 AccountType = Literal["personal", "corporate"]  # 对私 / 对公
 
 
@@ -24,3 +26,12 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     cnaps_code: str | None = None
     id_no: str | None = None
     mobile: str | None = None
+
+    def __repr__(self) -> str:
+        """The account number masked, so a recipient (or an order holding one) can never leak it into a log."""
+        fields = ", ".join(
+            f"{name}={(mask(value) if name == 'account_no' else value)!r}"
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not None
+        )
+        return f"Recipient({fields})"

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import logging
+
+import msgspec
+import pytest
+
+from payout_core import Recipient
+
+PAN = "6222021234567890128"
+
+
+def test_repr_masks_the_account_number_even_inside_other_records(caplog: pytest.LogCaptureFixture) -> None:
+    r = Recipient(name="张三", account_no=PAN, account_type="personal", amount=100, bank_code="ICBC")
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("payout").info("dispatching %s and %r", r, [r])
+    for text in (repr(r), str(r), caplog.text):
+        assert PAN not in text
+        assert "622202*********0128" in text
+    assert "bank_code='ICBC'" in repr(r)
+
+
+def test_the_wire_form_keeps_the_real_number() -> None:
+    r = Recipient(name="张三", account_no=PAN, account_type="personal", amount=100)
+    assert msgspec.json.decode(msgspec.json.encode(r), type=Recipient).account_no == PAN

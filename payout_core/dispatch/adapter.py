@@ -104,4 +104,7 @@ def call(
         return ex, Pending(reason=f"no answer from the channel: {error}")
     if status >= 500:
         return ex, Pending(reason=f"channel answered HTTP {status}")
-    return ex, adapter.parse(status, raw)
+    try:
+        return ex, adapter.parse(status, raw)
+    except Exception as exc:  # an adapter bug must not lose the evidence, nor read as an answer
+        return ex, Pending(reason=f"answer could not be read ({type(exc).__name__}); kept as evidence")

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from payout_core.dispatch import Failed, Pending, Succeeded, evidence_of, find_attempt
+from payout_core.dispatch import Failed, Outcome, Pending, Succeeded, call, evidence_of, find_attempt, new_client
 from payout_core.fakechannel import FakeChannel, Scenario, running_fake_channel
+from payout_core.fakechannel.adapter import FakeChannelAdapter
 from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.orders import IllegalTransition
@@ -140,3 +141,17 @@ def test_evidence_never_holds_the_account_number(bench: Bench, clock: Clock) -> 
         assert ("622202*********0128" in ex.request_body) == (ex.kind != "query")  # queries carry no account
         assert ex.sent_at <= ex.received_at and ex.latency_ms > 0
         assert ex.url.startswith(bench.fake.base_url)
+
+
+class _BrokenParser(FakeChannelAdapter):
+    def parse(self, status: int, body: bytes) -> Outcome:
+        raise KeyError("adapter bug")
+
+
+def test_an_adapter_that_cannot_read_the_answer_leaves_it_pending_with_the_evidence(fake: FakeChannel) -> None:
+    adapter = _BrokenParser(fake.base_url)
+    with new_client() as client:
+        request = adapter.query_request("PO-NEVER-SENT")
+        exchange, outcome = call(client, adapter, "query", request)
+    assert isinstance(outcome, Pending) and "KeyError" in outcome.reason
+    assert exchange.http_status == 200 and exchange.response_body

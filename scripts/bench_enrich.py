@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _bench import bin_lengths, median_seconds, random_card
 
 from cardbin import Resolver
 from cardbin.resolve.enrich import Enricher, enrich_file
@@ -30,24 +29,11 @@ from cardbin.resolve.enrich import Enricher, enrich_file
 
 def make_cards(resolver: Resolver, rows: int, bad_share: float, seed: int = 1) -> pl.DataFrame:
     rng = random.Random(seed)
-    bins = resolver.index.rows_by_bin
-    table = [(b, row.record.pan_length) for b, rs in bins.items() for row in rs if len(b) < row.record.pan_length]
-    cards = []
-    for _ in range(rows):
-        bin_, length = rng.choice(table)
-        cards.append(bin_ + str(rng.randrange(10**18)).zfill(18)[: length - len(bin_)])
+    table = bin_lengths(resolver)
+    cards = [random_card(rng, table) for _ in range(rows)]
     for i in rng.sample(range(rows), int(rows * bad_share)):
         cards[i] = cards[i][:11] if i % 2 else cards[i][:8] + "x" + cards[i][9:]
     return pl.DataFrame({"id": range(rows), "card_number": cards})
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def main() -> None:

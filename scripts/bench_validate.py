@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _bench import bin_lengths, median_seconds, random_card
 
 from cardbin.resolve import Resolver
 from payout_core import PrepareError, Recipient, channel, prepare, validate
@@ -40,29 +39,14 @@ def make_name(rng: random.Random) -> str:
 
 def make_recipients(resolver: Resolver, rows: int, seed: int = 1) -> list[Recipient]:
     rng = random.Random(seed)
-    table = [
-        (b, row.record.pan_length)
-        for b, rs in resolver.index.rows_by_bin.items()
-        for row in rs
-        if len(b) < row.record.pan_length and row.record.card_type == "debit"
-    ]
+    table = bin_lengths(resolver, "debit")
     out = []
     for _ in range(rows):
-        bin_, length = rng.choice(table)
-        card = bin_ + str(rng.randrange(10**18)).zfill(18)[: length - len(bin_)]
+        card = random_card(rng, table)
         out.append(
             Recipient(name=make_name(rng), account_no=card, account_type="personal", amount=rng.randrange(1, 2_000_000))
         )
     return out
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def main() -> None:

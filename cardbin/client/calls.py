@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -50,9 +52,16 @@ class Call(Generic[T]):
         except msgspec.DecodeError as exc:
             raise ServiceError(f"{self.method} {self.path}: unexpected response body ({exc})", 200) from None
 
-    def transport_error(self, exc: httpx.HTTPError) -> ServiceError:
-        # httpx's message may quote the URL; ours never holds a card number, but say only what failed.
-        return ServiceError(f"{self.method} {self.path}: {type(exc).__name__}; the service did not answer")
+    @contextmanager
+    def transport_errors(self) -> Iterator[None]:
+        """Around the send: a transport failure becomes a ServiceError naming only what failed.
+
+        httpx's message may quote the URL; ours never holds a card number, but it is not repeated either.
+        """
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            raise ServiceError(f"{self.method} {self.path}: {type(exc).__name__}; the service did not answer") from None
 
 
 def problem_error(response: httpx.Response, path: str) -> CardbinError:

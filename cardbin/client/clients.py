@@ -5,8 +5,9 @@ No automatic retries: a caller decides, knowing that lookups are read-only and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Generic, Self, TypeVar
 
 import httpx
 
@@ -15,17 +16,17 @@ from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
 from cardbin.service.wire import BatchResponse, Health, Releases
 
 T = TypeVar("T")
+HttpT = TypeVar("HttpT", bound=httpx.Client | httpx.AsyncClient)
+TransportT = TypeVar("TransportT", bound=httpx.BaseTransport | httpx.AsyncBaseTransport)
 
 # A lookup answers in about a millisecond; waiting longer than this means the service is in trouble.
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
-def _headers(api_key: str | None, header: str) -> dict[str, str]:
-    return {header: api_key} if api_key else {}
+class _Connection(Generic[HttpT, TransportT]):
+    """The constructor both clients share; each names its httpx client class (sync or async) in `_open`."""
 
-
-class CardbinClient:
-    """Sync client; reuse one instance (it keeps a connection pool). Use as a context manager or close()."""
+    _open: Callable[..., HttpT]
 
     def __init__(
         self,
@@ -34,17 +35,20 @@ class CardbinClient:
         api_key: str | None = None,
         api_key_header: str = "X-API-Key",
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
+        transport: TransportT | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url, headers=_headers(api_key, api_key_header), timeout=timeout, transport=transport
-        )
+        headers = {api_key_header: api_key} if api_key else {}
+        self._http = self._open(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+
+
+class CardbinClient(_Connection[httpx.Client, httpx.BaseTransport]):
+    """Sync client; reuse one instance (it keeps a connection pool). Use as a context manager or close()."""
+
+    _open = httpx.Client
 
     def _run(self, call: calls.Call[T]) -> T:
-        try:
+        with call.transport_errors():
             response = self._http.send(call.request(self._http))
-        except httpx.HTTPError as exc:
-            raise call.transport_error(exc) from None
         return call.decode(response)
 
     def lookup(self, card_number: str) -> CardInfo:
@@ -86,27 +90,14 @@ class CardbinClient:
         self.close()
 
 
-class AsyncCardbinClient:
+class AsyncCardbinClient(_Connection[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """The same methods as CardbinClient, awaitable."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        api_key_header: str = "X-API-Key",
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url, headers=_headers(api_key, api_key_header), timeout=timeout, transport=transport
-        )
+    _open = httpx.AsyncClient
 
     async def _run(self, call: calls.Call[T]) -> T:
-        try:
+        with call.transport_errors():
             response = await self._http.send(call.request(self._http))
-        except httpx.HTTPError as exc:
-            raise call.transport_error(exc) from None
         return call.decode(response)
 
     async def lookup(self, card_number: str) -> CardInfo:

@@ -12,7 +12,15 @@ from pathlib import Path
 import polars as pl
 
 from cardbin.errors import UnreadableSource
-from cardbin.sources.tables import Layout, Staged, frame_from_grid, read_grid, read_with_layouts, staged
+from cardbin.sources.tables import (
+    Layout,
+    Staged,
+    frame_from_grid,
+    read_grid,
+    read_with_layouts,
+    staged,
+    with_null_columns,
+)
 
 CHINESE = Layout(
     name="cnaps",
@@ -67,8 +75,7 @@ def _headerless(path: Path) -> pl.DataFrame | None:
     first = grid[0][1]
     if len(first) != len(HEADERLESS_FIELDS) or not (first[0] or "").isdigit() or len(first[0] or "") != 12:
         return None
-    frame = frame_from_grid(grid, HEADERLESS_FIELDS)
-    return frame.with_columns(pl.lit(None, pl.String()).alias(c) for c in ("bank_category", "bank_name"))
+    return frame_from_grid(grid, HEADERLESS_FIELDS)
 
 
 def read_cnaps_table(path: Path) -> Staged:
@@ -81,6 +88,4 @@ def read_cnaps_table(path: Path) -> Staged:
         if headerless is None:
             raise
         name, frame = "headerless", headerless
-    if "bank_category" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.String()).alias("bank_category"))
-    return staged("cnaps_table", name, path, _clean(frame))
+    return staged("cnaps_table", name, path, _clean(with_null_columns(frame, ("bank_category", "bank_name"))))

@@ -124,6 +124,11 @@ def frame_from_grid(grid: list[tuple[int, list[str | None]]], names: Sequence[st
     return frame.with_columns(pl.Series(ROW, [n for n, _ in body], dtype=pl.Int64))
 
 
+def with_null_columns(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """`frame` with each of `names` it lacks added as a null string column: a layout without a field still has it."""
+    return frame.with_columns(pl.lit(None, pl.String()).alias(name) for name in names if name not in frame.columns)
+
+
 def read_with_layouts(path: Path, kind: str, layouts: Sequence[Layout]) -> tuple[Layout, pl.DataFrame]:
     """Find the first layout whose required headers appear in one of the first rows; canonical columns + `row`."""
     if not path.is_file():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cardbin.sources.tables import Layout, Staged, read_with_layouts, staged
+from cardbin.sources.tables import Layout, Staged, read_with_layouts, staged, with_null_columns
 
 FULL_TABLE = Layout(
     name="unionpay",
@@ -64,9 +64,7 @@ def fixed_prefix(pattern: pl.Expr) -> pl.Expr:
 
 def stage_bins(frame: pl.DataFrame) -> pl.DataFrame:
     """Reader output with every staged BIN column; BIN from the pattern when there is one, else the declared value."""
-    frame = frame.with_columns(
-        [pl.lit(None, pl.String()).alias(c) for c in STAGED_BIN_COLUMNS if c not in frame.columns and c != "bin"]
-    )
+    frame = with_null_columns(frame, [c for c in STAGED_BIN_COLUMNS if c != "bin"])
     return frame.with_columns(
         pl.when(pl.col("pan_pattern").is_not_null())
         .then(fixed_prefix(pl.col("pan_pattern")))

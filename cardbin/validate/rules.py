@@ -132,6 +132,11 @@ def _find(staged: Staged, hit: pl.Expr, rule: Rule) -> list[Problem]:
     ]
 
 
+def _check(staged: Staged, checks: list[tuple[pl.Expr, Rule]]) -> list[Problem]:
+    """Every rule's problems, in the order the rules are listed."""
+    return [p for hit, rule in checks for p in _find(staged, hit, rule)]
+
+
 def _repeat(columns: tuple[str, ...]) -> pl.Expr:
     """True on every exact repeat of an earlier row (over `columns`)."""
     return pl.struct(list(columns)).is_first_distinct().not_()
@@ -163,7 +168,7 @@ def check_bins(staged: Staged) -> list[Problem]:
     ]
     if "change" in frame.columns:
         checks.append((~pl.col("change").is_in(list(CHANGE_FLAGS)), CHANGE_FLAG))
-    return [p for hit, rule in checks for p in _find(staged, hit, rule)]
+    return _check(staged, checks)
 
 
 def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> list[Problem]:
@@ -185,7 +190,7 @@ def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> l
     ]
     if city_codes.len() > 0:
         checks.append((_digits(city, 4, 4) & ~city.is_in(city_codes.implode()), UNKNOWN_CITY))
-    return [p for hit, rule in checks for p in _find(staged, hit, rule)]
+    return _check(staged, checks)
 
 
 def check_cities(staged: Staged) -> list[Problem]:
@@ -195,4 +200,4 @@ def check_cities(staged: Staged) -> list[Problem]:
         (pl.col("province").is_null(), PROVINCE_NAME),
         (pl.col("city_code").is_last_distinct().not_(), DUPLICATE_CITY),
     ]
-    return [p for hit, rule in checks for p in _find(staged, hit, rule)]
+    return _check(staged, checks)

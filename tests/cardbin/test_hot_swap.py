@@ -7,7 +7,6 @@ new release it never sees the old one again; the new release's data (a BIN only 
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service.releases import ServedRelease
 from cardbin.service.wire import BatchResponse, Releases
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_service_harness import ROOT, STARTUP_LIMIT, card, sample_release, serve_process
+from tests.cardbin.test_service_harness import CLI, ROOT, STARTUP_LIMIT, card, sample_release, serve_process
 
 OLD, NEW = "2026-09", "2026-10"
 ICBC = card("622202", 19)
@@ -31,8 +30,36 @@ CLIENTS = 6
 
 
 def _cli(*args: str) -> None:
-    command = [sys.executable, "-c", "from cardbin.cli import app; app()", *args]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*CLI, *args], cwd=ROOT, check=True, capture_output=True)
+
+
+def _old_active(db: Path, *, with_new: bool) -> ReleaseStore:
+    """A release store with OLD active and, if `with_new`, NEW (which adds CMBC's BIN) loaded but not active."""
+    store = ReleaseStore(db)
+    store.save(sample_release(OLD))
+    if with_new:
+        store.save(sample_release(NEW, later=True))
+    store.activate(OLD)
+    return store
+
+
+def _stepped(db: Path, failing: str | None = None, **options: float) -> tuple[ServedRelease, list[str]]:
+    """A started-then-stopped ServedRelease, so the test drives the watcher's steps itself, and the months it built.
+
+    Building the index of `failing` raises, as a broken release would.
+    """
+    built: list[str] = []
+
+    def build(data: ReleaseData) -> Resolver:
+        built.append(data.month)
+        if data.month == failing:
+            raise ValueError("index build failed")
+        return Resolver.from_release(data)
+
+    served = ServedRelease(db=db, build=build, **options)
+    served.start()
+    served.stop()
+    return served, built
 
 
 class Load:
@@ -88,10 +115,7 @@ def _wait_for(http: httpx.Client, month: str) -> float:
 
 def test_activate_swaps_the_release_under_load(tmp_path: Path) -> None:
     db = tmp_path / "releases.duckdb"
-    store = ReleaseStore(db)
-    store.save(sample_release(OLD))
-    store.save(sample_release(NEW, later=True))
-    store.activate(OLD)
+    _old_active(db, with_new=True)
 
     with serve_process(db) as (base_url, log), httpx.Client(base_url=base_url) as http:
         assert http.post("/v1/cards/lookup", json={"card_number": CMBC}).status_code == 404
@@ -130,18 +154,8 @@ def test_activate_swaps_the_release_under_load(tmp_path: Path) -> None:
 def test_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp_path: Path) -> None:
     """A full-size index takes seconds to build: activation and rollback must not wait for one."""
     db = tmp_path / "releases.duckdb"
-    store = ReleaseStore(db)
-    store.save(sample_release(OLD))
-    store.activate(OLD)
-    built: list[str] = []
-
-    def build(data: ReleaseData) -> Resolver:
-        built.append(data.month)
-        return Resolver.from_release(data)
-
-    served = ServedRelease(db=db, build=build, standby_every=0.0)
-    served.start()
-    served.stop()  # the test drives the watcher's steps itself
+    store = _old_active(db, with_new=False)
+    served, built = _stepped(db, standby_every=0.0)
     assert served.poll() is False
     assert built == [OLD]
 
@@ -160,21 +174,8 @@ def test_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp
 
 def test_a_release_that_cannot_be_built_leaves_the_current_one_serving(tmp_path: Path) -> None:
     db = tmp_path / "releases.duckdb"
-    store = ReleaseStore(db)
-    store.save(sample_release(OLD))
-    store.save(sample_release(NEW, later=True))
-    store.activate(OLD)
-    attempts: list[str] = []
-
-    def build(data: ReleaseData) -> Resolver:
-        attempts.append(data.month)
-        if data.month == NEW:
-            raise ValueError("index build failed")
-        return Resolver.from_release(data)
-
-    served = ServedRelease(db=db, build=build)
-    served.start()
-    served.stop()
+    store = _old_active(db, with_new=True)
+    served, attempts = _stepped(db, failing=NEW)
     store.activate(NEW)
     assert served.poll() is False
     assert served.poll() is False  # not rebuilt on every tick: retried after a pause
@@ -185,7 +186,7 @@ def test_a_release_that_cannot_be_built_leaves_the_current_one_serving(tmp_path:
 def test_serve_refuses_to_start_without_an_active_release(tmp_path: Path) -> None:
     db = tmp_path / "releases.duckdb"
     ReleaseStore(db).save(sample_release(OLD))  # loaded, never activated
-    command = [sys.executable, "-c", "from cardbin.cli import app; app()", "serve", "--port", "0", "--db", str(db)]
+    command = [*CLI, "serve", "--port", "0", "--db", str(db)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=STARTUP_LIMIT, check=False)
     assert done.returncode != 0
     assert "no active release" in done.stdout + done.stderr

@@ -24,10 +24,15 @@ def bank(code: str) -> Bank:
     return found
 
 
+def _chosen(table: BranchTable, bank_code: str, city_code: str) -> tuple[str | None, str | None, str]:
+    """(联行号, branch name, how it was matched) that `table` chooses for this bank in this city."""
+    choice = table.choose(bank(bank_code), city_code)
+    return choice.cnaps_code, choice.branch_name, choice.cnaps_match
+
+
 def test_city_branch_prefers_the_city_branch_proper(table: BranchTable) -> None:
     """Beijing ICBC has 北京市分行营业部, 中关村分行, 总行营业部, 清算中心 and sub-branch 营业部s: the first wins."""
-    choice = table.choose(bank("ICBC"), "1000")
-    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+    assert _chosen(table, "ICBC", "1000") == (
         "102100000030",
         "中国工商银行股份有限公司北京市分行营业部",
         "city_branch",
@@ -46,8 +51,7 @@ def test_a_county_uses_its_prefecture_branch(table: BranchTable) -> None:
 
 def test_province_branch_falls_back_to_the_capital(table: BranchTable) -> None:
     """楚雄 has only a 运营管理部 and 云南省分行 is closed to the public: 昆明分行 in the capital (7310)."""
-    choice = table.choose(bank("ABC"), "7380")
-    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+    assert _chosen(table, "ABC", "7380") == (
         "103731001998",
         "中国农业银行股份有限公司昆明分行",
         "province_branch",
@@ -57,8 +61,7 @@ def test_province_branch_falls_back_to_the_capital(table: BranchTable) -> None:
 def test_province_branch_proper_wins_over_other_cities(table: BranchTable) -> None:
     """BOC in 焦作 (5010, no BOC branch in the sample): 河南省分行 in 郑州 beats 郑州's other 分行 and 平顶山分行."""
     assert table.choose(bank("BOC"), "4950").cnaps_code == "104495063051"  # 平顶山分行, its own city
-    choice = table.choose(bank("BOC"), "5010")
-    assert (choice.cnaps_code, choice.branch_name, choice.cnaps_match) == (
+    assert _chosen(table, "BOC", "5010") == (
         "104491062434",
         "中国银行股份有限公司河南省分行",
         "province_branch",

@@ -25,6 +25,8 @@ from cardbin.pan import luhn_valid
 from cardbin.release.schema import ReleaseData, conform
 
 ROOT = Path(__file__).resolve().parents[2]
+# `cardbin` in a subprocess, from this checkout whether or not the console script is installed.
+CLI = (sys.executable, "-c", "from cardbin.cli import app; app()")
 STARTUP_LIMIT = 60.0  # seconds to wait for a server to come up: a failure bound, not a timing assertion
 
 # Real rows (UnionPay BINs from data/raw/aespark, branches from data/raw/gweesin-cnaps), trimmed to a handful.
@@ -114,17 +116,7 @@ def serve_process(db: Path, env: Mapping[str, str] = {}, workers: int = 1) -> It
     """`cardbin serve --db DB` in a subprocess; yields (base URL, file holding its log)."""
     port = free_port()
     log = db.parent / f"serve-{port}.log"
-    command = [
-        sys.executable,
-        "-c",
-        "from cardbin.cli import app; app()",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(db),
-    ]
-    command += ["--workers", str(workers)]
+    command = [*CLI, "serve", "--port", str(port), "--db", str(db), "--workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
     base_url = f"http://127.0.0.1:{port}"

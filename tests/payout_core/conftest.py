@@ -11,10 +11,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
+from payout_core.channels import Outcomes
+from payout_core.fakechannel import FakeChannel, running_fake_channel
+from payout_core.fakechannel.bench import Bench
 from payout_core.orders import Merchant, PayoutEngine
 from payout_core.recipient import Recipient
 from payout_core.routing import ChannelRoute
@@ -136,3 +140,39 @@ def funded(engine: PayoutEngine) -> PayoutEngine:
     engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank", weight=1))
     engine.fund_channel("wx", 1_000_000)
     return engine
+
+
+BENCH_FUNDS = 1_000_000  # what the merchant and each channel of a `bench` start with, in fen
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeChannel]:
+    """One fake channel server per test module: benches share it, each with its own channel order prefix."""
+    with running_fake_channel() as channel:
+        yield channel
+
+
+@pytest.fixture
+def bench_channels() -> dict[str, Outcomes] | None:
+    """The bench's channel routes and their rules; None is one route `fake`. A module overrides this to change it."""
+    return None
+
+
+@pytest.fixture
+def bench(store: Store, clock: Clock, fake: FakeChannel, bench_channels: dict[str, Outcomes] | None) -> Iterator[Bench]:
+    b = Bench(store, fake, clock, channels=bench_channels, funds=BENCH_FUNDS)
+    yield b
+    b.close()
+
+
+def company(**kw: Any) -> Recipient:
+    """A corporate payee naming its bank but no branch and no 联行号: what each channel asks for differs there."""
+    fields: dict[str, Any] = {
+        "name": "（深圳）科技有限公司",
+        "account_no": "4000023009200123456",
+        "account_type": "corporate",
+        "amount": 10_000,
+        "bank_name": "中国工商银行",
+        "bank_code": "ICBC",
+    }
+    return Recipient(**(fields | kw))

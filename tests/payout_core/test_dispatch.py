@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 
 from payout_core.dispatch import Failed, Outcome, Pending, Succeeded, call, evidence_of, find_attempt, new_client
-from payout_core.fakechannel import FakeChannel, Scenario, running_fake_channel
+from payout_core.fakechannel import FakeChannel, Scenario
 from payout_core.fakechannel.adapter import FakeChannelAdapter
 from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.orders import IllegalTransition
-from payout_core.store import Store
 from tests.payout_core.conftest import Clock, recipient
 
 ACCOUNT = "6222021234567890128"
 AMOUNT = 12_345
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChannel]:
-    with running_fake_channel() as channel:
-        yield channel
-
-
-@pytest.fixture
-def bench(store: Store, clock: Clock, fake: FakeChannel) -> Iterator[Bench]:
-    b = Bench(store, fake, clock, funds=1_000_000)
-    yield b
-    b.close()
 
 
 def _dispatch(bench: Bench, scenario: Scenario, no: str = "M1") -> int:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 
 import msgspec
 import pytest
 
 from payout_core.dispatch import NotInProgress, Pending, QueryPolicy, evidence_of, find_attempt
-from payout_core.fakechannel import FAKE_RULES, FakeChannel, Scenario, running_fake_channel
+from payout_core.fakechannel import FAKE_RULES, FakeChannel, Scenario
 from payout_core.fakechannel.bench import Bench
 from payout_core.review import ReviewDesk
 from payout_core.store import Store
@@ -18,12 +17,6 @@ from tests.payout_core.conftest import Clock, recipient
 
 GRACE = FAKE_RULES.not_found_grace_seconds
 STRICT = msgspec.structs.replace(FAKE_RULES, resend_safe=False)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChannel]:
-    with running_fake_channel() as channel:
-        yield channel
 
 
 def _bench(store: Store, clock: Clock, fake: FakeChannel, **kwargs: object) -> Bench:

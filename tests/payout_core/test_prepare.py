@@ -14,6 +14,7 @@ from payout_core import PrepareError, Recipient, channel, prepare, validate
 from payout_core.channels import channel_names
 from payout_core.validation import CardResolver, Prepared
 from payout_core.validation.normalize import normalize_recipient
+from tests.payout_core.conftest import company
 
 ICBC_CARD = "6222021234567890128"  # BIN 622202, 19 digits
 CCB_CARD = "6217001234567890123"  # BIN 621700
@@ -87,13 +88,7 @@ def test_bin_contradicting_the_given_bank(resolver: Resolver) -> None:
 
 
 def test_alipay_corporate_with_neither_branch_nor_cnaps(resolver: Resolver) -> None:
-    corp = Recipient(
-        name="（深圳）科技有限公司",
-        account_no="4000023009200123456",
-        account_type="corporate",
-        amount=10_000,
-        bank_name="中国工商银行",
-    )
+    corp = company(bank_code=None)
     assert refused(corp, "alipay_bankcard", resolver) == [("cnaps_code", "required")]
     ok = prepare(msgspec.structs.replace(corp, cnaps_code="102100000021"), channel("alipay_bankcard"), resolver)
     assert ok.card is None  # a corporate account has no BIN: nothing is derived from a prefix match

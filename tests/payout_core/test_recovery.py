@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import msgspec
 import pytest
 
 from payout_core.dispatch import Pending, Succeeded, evidence_of, find_attempt, recover
-from payout_core.fakechannel import FAKE_RULES, FakeChannel, running_fake_channel
+from payout_core.fakechannel import FAKE_RULES, FakeChannel
 from payout_core.fakechannel.bench import Bench
 from payout_core.review import ReviewDesk
 from payout_core.store import Store
@@ -26,12 +26,6 @@ def crash_at(point: str) -> Callable[[str, int], None]:
             raise Crash(f"{where} #{order_id}")
 
     return checkpoint
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChannel]:
-    with running_fake_channel() as channel:
-        yield channel
 
 
 def _crashed(bench: Bench, point: str, scenario: str = "success") -> int:

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 
 from cardbin.errors import InvalidInput
-from payout_core.fakechannel import FakeChannel, running_fake_channel
 from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.returns import NotSucceeded, Returns
-from payout_core.store import Store
+from tests.payout_core.conftest import BENCH_FUNDS as FUNDS
 from tests.payout_core.conftest import Clock, recipient
 
 AMOUNT = 9_900
-FUNDS = 1_000_000
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChannel]:
-    with running_fake_channel() as channel:
-        yield channel
-
-
-@pytest.fixture
-def bench(store: Store, clock: Clock, fake: FakeChannel) -> Iterator[Bench]:
-    b = Bench(store, fake, clock, funds=FUNDS)
-    yield b
-    b.close()
 
 
 def _money(bench: Bench) -> dict[str, int]:

@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import msgspec
 import pytest
 
 from cardbin.errors import InvalidInput
-from payout_core.fakechannel import FAKE_RULES, FakeChannel, running_fake_channel
+from payout_core.channels import Outcomes
+from payout_core.fakechannel import FAKE_RULES
 from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.review import NotUnderReview, ReviewDesk
-from payout_core.store import Store
 from tests.payout_core.conftest import Clock, recipient
 
 ACCOUNT = "6222021234567890128"
 AMOUNT = 7_700
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChannel]:
-    with running_fake_channel() as channel:
-        yield channel
-
-
 @pytest.fixture
-def bench(store: Store, clock: Clock, fake: FakeChannel) -> Iterator[Bench]:
-    strict = msgspec.structs.replace(FAKE_RULES, resend_safe=False)
-    b = Bench(store, fake, clock, channels={"strict": strict}, funds=1_000_000)
-    yield b
-    b.close()
+def bench_channels() -> dict[str, Outcomes]:
+    return {"strict": msgspec.structs.replace(FAKE_RULES, resend_safe=False)}
 
 
 def _in_review(bench: Bench, clock: Clock, no: str = "R1") -> int:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from payout_core import Recipient, Violation, channel, validate
 from payout_core.channels import channel_names
 from payout_core.validation.normalize import normalize_recipient
+from tests.payout_core.conftest import company
 
 ICBC_CARD = "6222021234567890128"
 ICBC_MASKED = "622202*********0128"
@@ -22,19 +23,6 @@ def person(**kw: Any) -> Recipient:
         "name": "张三",
         "account_no": ICBC_CARD,
         "account_type": "personal",
-        "amount": 10_000,
-        "bank_name": "中国工商银行",
-        "bank_code": "ICBC",
-    }
-    fields.update(kw)
-    return Recipient(**fields)
-
-
-def company(**kw: Any) -> Recipient:
-    fields: dict[str, Any] = {
-        "name": "（深圳）科技有限公司",
-        "account_no": "4000023009200123456",
-        "account_type": "corporate",
         "amount": 10_000,
         "bank_name": "中国工商银行",
         "bank_code": "ICBC",
@@ -216,21 +204,19 @@ def test_wrong_types_are_violations_not_exceptions() -> None:
     assert ("account_type", "account_type") in got
 
 
+def _recipients(text: st.SearchStrategy[str], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Recipient]:
+    """Recipients whose name, account number and optional fields (or None) are drawn from `text`, unless given."""
+    optional = st.none() | text
+    drawn = {f: optional for f in Recipient.__struct_fields__} | {"name": text, "account_no": text}
+    return st.builds(Recipient, **(drawn | fields))
+
+
 _ANY_TEXT = st.text(max_size=30) | st.sampled_from(["", " ", ICBC_CARD, "买买提•艾力", "（深圳）", "102100099996"])
-_RECIPIENTS = st.builds(
-    Recipient,
-    name=_ANY_TEXT,
-    account_no=_ANY_TEXT,
+_RECIPIENTS = _recipients(
+    _ANY_TEXT,
     account_type=st.sampled_from(["personal", "corporate", "", "其他"]),
     amount=st.integers() | st.none() | st.text(max_size=3),
-    bank_name=st.none() | _ANY_TEXT,
     bank_code=st.none() | _ANY_TEXT | st.sampled_from(["ICBC", "icbc", "WEBANK"]),
-    branch_name=st.none() | _ANY_TEXT,
-    province=st.none() | _ANY_TEXT,
-    city=st.none() | _ANY_TEXT,
-    cnaps_code=st.none() | _ANY_TEXT,
-    id_no=st.none() | _ANY_TEXT,
-    mobile=st.none() | _ANY_TEXT,
 )
 
 
@@ -262,21 +248,7 @@ def test_a_card_number_typed_into_another_field_is_masked() -> None:
 
 
 _TEXT = st.text(max_size=30) | st.sampled_from(["  6222 0212 3456 7890 128 ", "１０２１００００００２１", "icbc", "¨"])
-_WELL_TYPED = st.builds(
-    Recipient,
-    name=_TEXT,
-    account_no=_TEXT,
-    account_type=st.sampled_from(["personal", "corporate"]),
-    amount=st.integers(),
-    bank_name=st.none() | _TEXT,
-    bank_code=st.none() | _TEXT,
-    branch_name=st.none() | _TEXT,
-    province=st.none() | _TEXT,
-    city=st.none() | _TEXT,
-    cnaps_code=st.none() | _TEXT,
-    id_no=st.none() | _TEXT,
-    mobile=st.none() | _TEXT,
-)
+_WELL_TYPED = _recipients(_TEXT, account_type=st.sampled_from(["personal", "corporate"]), amount=st.integers())
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,6 +9,7 @@ A crash after 1 leaves an attempt in `sending`: recovery queries it, it never se
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -41,6 +42,23 @@ Checkpoint = Callable[[str, int], None]
 
 def no_checkpoint(point: str, order_id: int) -> None:
     """The production checkpoint: nothing happens between the steps."""
+
+
+_log = logging.getLogger(__name__)
+
+
+def _warn_if_contradicted(order: Order, outcome: Outcome) -> None:
+    """A final order the channel now contradicts (paid after a decline or an operator's "failed") needs a person."""
+    paid = isinstance(outcome, Succeeded | Returned)
+    if (order.state == "failed" and paid) or (order.state == "succeeded" and isinstance(outcome, Failed)):
+        _log.error(
+            "order %s is %s but channel %s now answers %s (%s): reconcile by hand; the answer is kept as evidence",
+            order.id,
+            order.state,
+            order.channel,
+            type(outcome).__name__,
+            getattr(outcome, "code", None),
+        )
 
 
 class Dispatcher:
@@ -128,6 +146,7 @@ class Dispatcher:
             # Someone else (an operator, another worker) finished the order meanwhile: the answer is still kept.
             with self._store.transaction() as tx:
                 add_evidence(tx, evidence)
+            _warn_if_contradicted(self.engine.get(order.id), outcome)
             return outcome
         return self._resend(order) if resend else outcome
 

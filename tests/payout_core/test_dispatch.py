@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
@@ -140,3 +141,25 @@ def test_an_adapter_that_cannot_read_the_answer_leaves_it_pending_with_the_evide
         exchange, outcome = call(client, adapter, "query", request)
     assert isinstance(outcome, Pending) and "KeyError" in outcome.reason
     assert exchange.http_status == 200 and exchange.response_body
+
+
+def test_a_final_order_the_channel_contradicts_is_logged_for_reconciliation(
+    bench: Bench, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator fails the order while the channel is paying it: the order stays failed, the answer is kept,
+    and an error names the contradiction (without the account number)."""
+    order = bench.routed("R1", recipient(AMOUNT, account_no=ACCOUNT), "success", random.Random(5))
+
+    def operator_fails_it(point: str, order_id: int) -> None:
+        if point == "after_send":
+            bench.engine.mark_failed(order_id, reason="operator: bank says no such card", operator="ops-1")
+
+    with caplog.at_level(logging.ERROR, logger="payout_core.dispatch"):
+        outcome = bench.new_dispatcher(checkpoint=operator_fails_it).dispatch(order.id)
+    assert outcome == Succeeded(code="SUCCESS")
+    assert bench.engine.get(order.id).state == "failed"
+    with bench.store.transaction() as tx:
+        (ev,) = evidence_of(tx, order.id)
+    assert ev.outcome == Succeeded(code="SUCCESS")
+    assert f"order {order.id} is failed" in caplog.text and "reconcile" in caplog.text
+    assert ACCOUNT not in caplog.text

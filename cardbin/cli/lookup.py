@@ -15,6 +15,7 @@ import msgspec
 import typer
 from rich.console import Console
 from rich.table import Column, Table
+from rich.text import Text
 
 from cardbin.cli.app import app
 from cardbin.errors import CardbinError, NotFound
@@ -68,7 +69,7 @@ def _card_table(info: CardInfo) -> Table:
         rows.setdefault("also matches", "")
         rows["also matches"] += f"{alternative.issuer_name} ({alternative.bin}, {alternative.card_type}) "
     for key, value in rows.items():
-        table.add_row(key, value)
+        table.add_row(key, Text(value))  # Text, not markup: "[city_branch]" and bank names print as they are
     return table
 
 

@@ -70,6 +70,9 @@ def load(
         Path | None, typer.Option(exists=True, dir_okay=False, help="CNAPS participant table.")
     ] = None,
     cities: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CNAPS city codes.")] = None,
+    segments: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Card-segment table (卡号段 → city code).")
+    ] = None,
     check_digit: Annotated[
         str, typer.Option(help="Severity of a 行号 failing its check digit: fatal or warning.")
     ] = "fatal",
@@ -80,8 +83,10 @@ def load(
         raise typer.BadParameter("must be fatal or warning", param_hint="--check-digit")
     severity: Severity = "fatal" if check_digit == "fatal" else "warning"
     store = ReleaseStore(db)
-    inputs = Inputs(bin_table=bin_table, bin_changes=bin_changes, cnaps_table=cnaps_table, cities=cities)
-    files = sum(p is not None for p in (bin_table, bin_changes, cnaps_table, cities))
+    inputs = Inputs(
+        bin_table=bin_table, bin_changes=bin_changes, cnaps_table=cnaps_table, cities=cities, segments=segments
+    )
+    files = sum(p is not None for p in (bin_table, bin_changes, cnaps_table, cities, segments))
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=stderr, disable=as_json
     )

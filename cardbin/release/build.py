@@ -18,8 +18,8 @@ from cardbin.banks import BankDirectory, default_directory
 from cardbin.errors import InvalidInput, LoadRefused, ReleaseError
 from cardbin.model import CARD_TYPES, SourceFile
 from cardbin.release.schema import ReleaseData, conform, empty
-from cardbin.sources import Staged, read_bin_changes, read_bin_table, read_cities, read_cnaps_table
-from cardbin.validate import Options, Problem, Report, check_bins, check_branches, check_cities
+from cardbin.sources import Staged, read_bin_changes, read_bin_table, read_cities, read_cnaps_table, read_segments
+from cardbin.validate import Options, Problem, Report, check_bins, check_branches, check_cities, check_segments
 from cardbin.validate.rules import BIN_KEY, BIN_VALUES, BRANCH_VALUES
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -33,6 +33,7 @@ class Inputs:
     bin_changes: Path | None = None
     cnaps_table: Path | None = None
     cities: Path | None = None
+    segments: Path | None = None  # optional card-segment table (卡号段 → city code)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def _stage(inputs: Inputs, step: Step) -> list[Staged]:
         (inputs.bin_table, read_bin_table),
         (inputs.bin_changes, read_bin_changes),
         (inputs.cnaps_table, read_cnaps_table),
+        (inputs.segments, read_segments),
     ]
     out = []
     for path, reader in readers:
@@ -171,9 +173,11 @@ def build_release(
     for kind in ("bin_table", "bin_changes"):
         if kind in staged:
             problems += check_bins(staged[kind])
+    known = cities if cities is not None else _carried("cities")
     if "cnaps_table" in staged:
-        known = cities if cities is not None else _carried("cities")
         problems += check_branches(staged["cnaps_table"], known["city_code"], options)
+    if "segments" in staged:
+        problems += check_segments(staged["segments"], known["city_code"])
     step("validate")
     fatal = Report(problems=problems).fatal
     if fatal:
@@ -196,7 +200,11 @@ def build_release(
             finish_branches(staged["cnaps_table"].frame) if "cnaps_table" in staged else _carried("branches")
         ).sort("cnaps_code", maintain_order=True),
         cities=(cities if cities is not None else _carried("cities")).sort("city_code", maintain_order=True),
-        segments=_carried("segments"),
+        segments=(
+            conform("segments", staged["segments"].frame.unique(subset=["prefix"], maintain_order=True))
+            if "segments" in staged
+            else _carried("segments")
+        ).sort("prefix", maintain_order=True),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         sources=sources,
     )

@@ -4,6 +4,7 @@ from cardbin.sources.alipay import read_alipay_codes
 from cardbin.sources.changes import read_bin_changes
 from cardbin.sources.cities import read_cities
 from cardbin.sources.cnaps import read_cnaps_table
+from cardbin.sources.segments import read_segments
 from cardbin.sources.tables import ROW, Staged
 from cardbin.sources.unionpay import read_bin_table
 
@@ -15,4 +16,5 @@ __all__ = [
     "read_bin_table",
     "read_cities",
     "read_cnaps_table",
+    "read_segments",
 ]

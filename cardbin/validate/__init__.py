@@ -1,6 +1,16 @@
 """Row-level validation of a load's inputs: problems with file, row, column, value, rule and severity."""
 
 from cardbin.validate.report import Problem, Report, Severity, print_report
-from cardbin.validate.rules import Options, check_bins, check_branches, check_cities
+from cardbin.validate.rules import Options, check_bins, check_branches, check_cities, check_segments
 
-__all__ = ["Options", "Problem", "Report", "Severity", "check_bins", "check_branches", "check_cities", "print_report"]
+__all__ = [
+    "Options",
+    "Problem",
+    "Report",
+    "Severity",
+    "check_bins",
+    "check_branches",
+    "check_cities",
+    "check_segments",
+    "print_report",
+]

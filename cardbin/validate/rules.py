@@ -22,7 +22,7 @@ from cardbin.validate.report import Problem, Severity
 BIN_KEY = ("bin", "pan_length")
 BIN_VALUES = ("bin", "pan_length", "issuer_name", "issuer_code", "card_name", "card_type")
 # Columns that may hold a whole card number when a file is wrong: long digit runs there are masked.
-CARD_COLUMNS = frozenset({"bin", "declared_bin", "pan_pattern"})
+CARD_COLUMNS = frozenset({"bin", "declared_bin", "pan_pattern", "prefix"})
 BRANCH_VALUES = ("cnaps_code", "name", "bank_category", "bank_name", "clearing_code", "city_code")
 
 
@@ -89,6 +89,9 @@ CONFLICTING_CNAPS = Rule("cnaps_code", "conflicting_cnaps", "fatal", "行号 {va
 UNKNOWN_CITY = Rule(
     "city_code", "unknown_city", "warning", "城市代码 {value} is not in the city table; the branch has no city name"
 )
+
+SEGMENT_PREFIX = Rule("prefix", "segment_prefix", "fatal", "卡号段 {value!r} is not 6–12 digits")
+CONFLICTING_SEGMENT = Rule("prefix", "conflicting_segment", "fatal", "卡号段 {value} appears with different cities")
 
 CITY_NAME = Rule("city", "empty_name", "fatal", "城市名称 is empty")
 PROVINCE_NAME = Rule("province", "empty_name", "fatal", "省名称 is empty")
@@ -200,4 +203,17 @@ def check_cities(staged: Staged) -> list[Problem]:
         (pl.col("province").is_null(), PROVINCE_NAME),
         (pl.col("city_code").is_last_distinct().not_(), DUPLICATE_CITY),
     ]
+    return _check(staged, checks)
+
+
+def check_segments(staged: Staged, city_codes: pl.Series) -> list[Problem]:
+    """Rules of a card-segment table; a segment naming a city the release does not know gives no region."""
+    city = pl.col("city_code")
+    checks = [
+        (~_digits(pl.col("prefix"), 6, 12), SEGMENT_PREFIX),
+        (~_digits(city, 4, 4), CITY_CODE),
+        (pl.col("city_code").n_unique().over("prefix") > 1, CONFLICTING_SEGMENT),
+    ]
+    if city_codes.len() > 0:
+        checks.append((_digits(city, 4, 4) & ~city.is_in(city_codes.implode()), UNKNOWN_CITY))
     return _check(staged, checks)

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import multiprocessing
 import os
+import queue
 import random
 import statistics
 import sys
@@ -137,7 +138,14 @@ def rate(run: Run) -> float:
     procs = [ctx.Process(target=_process_entry, args=(run, i, barrier, out)) for i in range(run.processes)]
     for p in procs:
         p.start()
-    answers = [out.get() for _ in procs]
+    answers: list[object] = []
+    while len(answers) < len(procs):
+        try:
+            answers.append(out.get(timeout=1.0))
+        except queue.Empty:  # a worker killed from outside never reports: fail instead of waiting forever
+            lost = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if lost:
+                raise RuntimeError(f"a worker process died (exit code {lost[0]}) before reporting") from None
     for p in procs:
         p.join()
     spans: list[tuple[float, float]] = []

@@ -17,11 +17,13 @@ from payout_core.ledger.errors import InsufficientFunds, LedgerError, Unbalanced
 from payout_core.ledger.postings import (
     Entry,
     Leg,
+    Posting,
     balance,
     balance_at,
     entries_of_account,
     entries_of_order,
     post,
+    send_posting,
     transfer,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "LedgerError",
     "Leg",
     "MerchantPurpose",
+    "Posting",
     "UnbalancedPosting",
     "UnknownAccount",
     "balance",
@@ -47,5 +50,6 @@ __all__ = [
     "open_channel_accounts",
     "open_merchant_accounts",
     "post",
+    "send_posting",
     "transfer",
 ]

@@ -30,26 +30,6 @@ def card_key(account_no: str) -> str:
     return hashlib.sha256(digits.encode()).hexdigest()
 
 
-def consume(
-    tx: Tx, scope: Scope, merchant_id: str, subject: str, *, day: str, amount: int, limit: int | None, shown_as: str
-) -> None:
-    """Add `amount` unless it takes the day over `limit` (None: count only, so a limit set later sees the day).
-
-    `shown_as` names the subject in the refusal, masked when it is a card.
-    """
-    if limit is None or amount <= limit:
-        row = tx.one(
-            "INSERT INTO daily_usage (scope, merchant_id, subject, day, used) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = daily_usage.used + excluded.used"
-            " WHERE CAST(? AS BIGINT) IS NULL OR daily_usage.used + excluded.used <= ? RETURNING used",
-            (scope, merchant_id, subject, day, amount, limit, limit),
-        )
-        if row is not None:
-            return
-    so_far = used(tx, scope, merchant_id, subject, day)
-    raise LimitExceeded(scope, shown_as, day, limit=limit or 0, used=so_far, amount=amount)
-
-
 def release(tx: Tx, scope: Scope, merchant_id: str, subject: str, *, day: str, amount: int) -> None:
     """Give back what a rejected or explicitly failed order had taken."""
     tx.execute(
@@ -66,6 +46,18 @@ def used(tx: Tx, scope: Scope, merchant_id: str, subject: str, day: str) -> int:
     return 0 if row is None else int(row[0])
 
 
+# Both counters in one statement: each row is raised only if it stays within its own limit (NULL: no limit), and
+# the rows returned say which were raised. A missing row is a refusal; the caller's transaction then rolls back.
+# Rows are locked card first, then merchant, as release_order does: concurrent orders cannot deadlock.
+_CONSUME = (
+    "INSERT INTO daily_usage (scope, merchant_id, subject, day, used)"
+    " VALUES ('card', ?, ?, ?, ?), ('merchant', ?, '', ?, ?)"
+    " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = daily_usage.used + excluded.used"
+    " WHERE daily_usage.used + excluded.used <= COALESCE(CASE excluded.scope WHEN 'card' THEN CAST(? AS BIGINT)"
+    " ELSE CAST(? AS BIGINT) END, daily_usage.used + excluded.used) RETURNING scope"
+)
+
+
 def consume_order(
     tx: Tx,
     merchant_id: str,
@@ -77,9 +69,22 @@ def consume_order(
     per_card: int,
     per_merchant: int | None,
 ) -> None:
-    """Both limits of one new order (`key` = card_key(account_no)); the card is named masked in any refusal."""
-    consume(tx, "card", merchant_id, key, day=day, amount=amount, limit=per_card, shown_as=mask(account_no))
-    consume(tx, "merchant", merchant_id, "", day=day, amount=amount, limit=per_merchant, shown_as=merchant_id)
+    """Count one new order against both limits (`key` = card_key(account_no)), or refuse it naming the first limit
+    it exceeds, the card masked; the refusal's transaction rolls back, so nothing stays counted."""
+    if amount > per_card:
+        refused: Scope | None = "card"
+    elif per_merchant is not None and amount > per_merchant:
+        refused = "merchant"
+    else:
+        params = (merchant_id, key, day, amount, merchant_id, day, amount, per_card, per_merchant)
+        raised = {str(r[0]) for r in tx.all(_CONSUME, params)}
+        refused = "card" if "card" not in raised else "merchant" if "merchant" not in raised else None
+    if refused == "card":
+        so_far = used(tx, "card", merchant_id, key, day)
+        raise LimitExceeded("card", mask(account_no), day, limit=per_card, used=so_far, amount=amount)
+    if refused == "merchant":
+        so_far = used(tx, "merchant", merchant_id, "", day)
+        raise LimitExceeded("merchant", merchant_id, day, limit=per_merchant or 0, used=so_far, amount=amount)
 
 
 def release_order(tx: Tx, merchant_id: str, key: str, *, day: str, amount: int) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
+
+import msgspec
 
 from cardbin.errors import InvalidInput
 from payout_core.channels import ChannelProfile, channel
@@ -18,12 +20,14 @@ from payout_core.ledger import (
     MERCHANT_DEPOSITS,
     Entry,
     InsufficientFunds,
+    Posting,
     balance,
     balance_at,
     channel_account,
     entries_of_order,
     merchant_account,
     post,
+    send_posting,
     transfer,
 )
 from payout_core.limits import business_day, card_key, check_caller, consume_order, release_order
@@ -35,18 +39,26 @@ from payout_core.orders.errors import (
     TransitionError,
     UnknownOrder,
 )
-from payout_core.orders.merchants import load_merchant, save_merchant
+from payout_core.orders.merchants import load_merchant, merchant_from, read_merchant, save_merchant
 from payout_core.orders.model import Merchant, Order, OrderState
-from payout_core.orders.rows import COLUMNS, differing_fields, encode_recipient, to_order
+from payout_core.orders.rows import COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
-from payout_core.routing import ChannelRoute, active_routes, choose_eligible, refusals, save_route
-from payout_core.store import Store, Tx, to_micros, utcnow
+from payout_core.routing import ACTIVE_ROUTES, ChannelRoute, choose_eligible, refusals, routes_of, save_route
+from payout_core.store import Store, Tx, from_micros, to_micros, utcnow
 
 T = TypeVar("T")
 
 ROUTE_ATTEMPTS = 3  # a channel drained by a concurrent router between our read and our freeze: read again
 
 MAX_ORDER_NO_LENGTH = 64
+
+
+class _Freeze(NamedTuple):
+    """A route's freeze in flight: the order as routed once it applies, as it was, and the posting to ask."""
+
+    routed: Order
+    order: Order
+    posting: Posting
 
 
 def _require_text(field: str, value: str | None, max_length: int = 256) -> str:
@@ -137,24 +149,18 @@ class PayoutEngine:
         key = card_key(recipient.account_no)
 
         def create(t: Tx) -> tuple[Order, bool]:
-            merchant = load_merchant(t, merchant_id)
-            if client_ip is not None:
-                check_caller(merchant_id, merchant.ip_allowlist, client_ip)
+            # The merchant's row and the insert share one round trip; the insert selects from merchants, so an
+            # unknown merchant inserts nothing. A refusal below raises and the transaction rolls the insert back.
+            sent = read_merchant(t, merchant_id)
             row = t.one(
                 f"INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day,"
-                f" state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?)"
-                f" ON CONFLICT (merchant_id, merchant_order_no) DO NOTHING RETURNING {COLUMNS}",
-                (
-                    merchant_id,
-                    merchant_order_no,
-                    recipient.amount,
-                    encode_recipient(recipient),
-                    key,
-                    day,
-                    at,
-                    at,
-                ),
+                f" state, created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants"
+                f" WHERE id = ? ON CONFLICT (merchant_id, merchant_order_no) DO NOTHING RETURNING {COLUMNS}",
+                (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, merchant_id),
             )
+            merchant = merchant_from(merchant_id, sent.rows())
+            if client_ip is not None:
+                check_caller(merchant_id, merchant.ip_allowlist, client_ip)
             if row is None:
                 existing = self._find(t, merchant_id, merchant_order_no)
                 assert existing is not None  # the conflict that suppressed the insert is committed and visible
@@ -185,16 +191,12 @@ class PayoutEngine:
     def approve(self, order_id: int, approver: str, *, tx: Tx | None = None) -> Order:
         _require_text("approver", approver)
         at = self._now()[1]
-        return self._run(
+        return self._move(
             tx,
-            lambda t: self._move(
-                t,
-                order_id,
-                "approve",
-                "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ?"
-                " WHERE id = ? AND state = 'created'",
-                (approver, at, at, order_id),
-            ),
+            order_id,
+            "approve",
+            "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ? WHERE id = ? AND state = 'created'",
+            (approver, at, at, order_id),
             durable=self._intake_durable,
         )
 
@@ -222,26 +224,63 @@ class PayoutEngine:
         """Pick an eligible channel by weight and freeze the funds; the order stays `approved` until dispatch.
 
         No eligible channel (or too little merchant balance) leaves it `approved` with `route_failure` saying why.
+        In its own transaction the freeze commits in the round trip that sends it; a refused freeze has written
+        nothing (not even the claim), and the route is tried again with the freeze checked before the commit.
         """
         at = self._now()[1]
         if tx is not None:
-            return self._route(tx, order_id, rng, at)
+            return self._route_checked(tx, order_id, rng, at)
+        checked = False
         for attempt in range(1, ROUTE_ATTEMPTS + 1):
             try:
                 with self.store.transaction(durable=self._intake_durable) as t:
-                    return self._route(t, order_id, rng, at)
+                    if checked:
+                        return self._route_checked(t, order_id, rng, at)
+                    outcome = self._route(t, order_id, rng, at)
+                if isinstance(outcome, Order):
+                    return outcome
+                if outcome.posting.applied:
+                    return outcome.routed
+                checked = True  # refused, nothing written: find out why, under the locks this time
             except InsufficientFunds as exc:  # a concurrent router drained the channel since we read its balance
                 if not exc.account.startswith("channel:") or attempt == ROUTE_ATTEMPTS:
                     raise
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable: the last attempt is checked and returns or raises")
 
-    def _route(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order:
-        """Choose, claim the order (conditional update), then freeze: the hot account rows are locked last, for
-        the shortest time. A refused freeze raises and the transaction, claim included, rolls back."""
-        order = self._get(t, order_id)
+    def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order:
+        """Route and learn the freeze's answer before the commit: a merchant short of funds leaves the order
+        approved with the reason; a channel short of funds raises InsufficientFunds (its transaction rolls back)."""
+        outcome = self._route(t, order_id, rng, at)
+        if isinstance(outcome, Order):
+            return outcome
+        if outcome.posting.applied:
+            return outcome.routed
+        try:
+            outcome.posting.refuse(t)
+        except InsufficientFunds as exc:
+            merchant_available = merchant_account(outcome.order.merchant_id, "available")
+            if exc.account != merchant_available:
+                raise
+            return self._route_failed(t, outcome.order, f"merchant balance {exc.available} < {exc.needed}", at)
+
+    def _route(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order | _Freeze:
+        """Read the order under its row lock and choose; then send the freeze and the claim without waiting.
+
+        Returns the order as it stays (no eligible channel), or the freeze in flight with the order as it will be
+        once the freeze has applied. The order row is locked from the first read, so the state checked here is
+        the one the claim updates; the claim is also conditioned on the freeze, so both apply or neither does.
+        """
+        rows = t.all(  # the order and every active route with its balance, in one statement
+            f"SELECT {COLUMNS}, r.name, r.profile, r.weight, r.balance FROM orders LEFT JOIN ({ACTIVE_ROUTES}) r"
+            f" ON 1 = 1 WHERE orders.id = ?{t.for_update_of('orders')}",
+            (order_id,),
+        )
+        if not rows:
+            raise UnknownOrder(order_id)
+        order = to_order(rows[0][:WIDTH])
         if order.state != "approved" or order.routed:
             raise IllegalTransition(order_id, order.state, "route", "only an approved, unrouted order is routed")
-        active = active_routes(t)
+        active = routes_of(row[WIDTH:] for row in rows)
         available_of = {route.name: funds for route, funds in active}
         chosen, reasons = choose_eligible(
             [route for route, _ in active],
@@ -251,32 +290,34 @@ class PayoutEngine:
         if chosen is None:
             detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
             return self._route_failed(t, order, f"no eligible channel: {detail}", at)
-        row = t.one(
-            f"UPDATE orders SET channel = ?, channel_order_no = ?, route_failure = NULL, routed_at = ?, updated_at = ?"
-            f" WHERE id = ? AND state = 'approved' AND channel IS NULL RETURNING {COLUMNS}",
-            (chosen.name, f"{self._prefix}{order_id:018d}", at, at, order_id),
-        )
-        if row is None:
-            raise StaleState(order_id, order.state, "route", "another worker moved or routed it first")
-        merchant_available = merchant_account(order.merchant_id, "available")
         legs = (
-            *transfer(merchant_available, merchant_account(order.merchant_id, "frozen"), order.amount),
+            *transfer(
+                merchant_account(order.merchant_id, "available"),
+                merchant_account(order.merchant_id, "frozen"),
+                order.amount,
+            ),
             *transfer(
                 channel_account(chosen.name, "available"), channel_account(chosen.name, "in_flight"), order.amount
             ),
         )
-        try:
-            post(t, legs, kind="freeze", at=at, order_id=order_id)
-        except InsufficientFunds as exc:
-            if exc.account != merchant_available:
-                raise
-            row = t.one(  # undo our own claim, still under our row lock
-                f"UPDATE orders SET channel = NULL, channel_order_no = NULL, routed_at = NULL, route_failure = ?,"
-                f" updated_at = ? WHERE id = ? RETURNING {COLUMNS}",
-                (f"merchant balance {exc.available} < {order.amount}", at, order_id),
-            )
-            assert row is not None
-        return to_order(row)
+        posting = send_posting(t, legs, kind="freeze", at=at, order_id=order_id)
+        channel_order_no = f"{self._prefix}{order_id:018d}"
+        applied, applied_params = posting.condition
+        t.send(
+            "UPDATE orders SET channel = ?, channel_order_no = ?, route_failure = NULL, routed_at = ?, updated_at = ?"
+            f" WHERE id = ? AND state = 'approved' AND channel IS NULL AND {applied}",
+            (chosen.name, channel_order_no, at, at, order_id, *applied_params),
+        )
+        when = from_micros(at)
+        routed = msgspec.structs.replace(
+            order,
+            channel=chosen.name,
+            channel_order_no=channel_order_no,
+            route_failure=None,
+            routed_at=when,
+            updated_at=when,
+        )
+        return _Freeze(routed, order, posting)
 
     def _route_failed(self, t: Tx, order: Order, reason: str, at: int) -> Order:
         row = t.one(
@@ -291,16 +332,13 @@ class PayoutEngine:
     def mark_dispatching(self, order_id: int, *, tx: Tx | None = None) -> Order:
         """Call BEFORE sending: from here on only the channel's answer (or an operator) decides the outcome."""
         at = self._now()[1]
-        return self._run(
+        return self._move(
             tx,
-            lambda t: self._move(
-                t,
-                order_id,
-                "dispatch",
-                "SET state = 'dispatching', dispatched_at = ?, updated_at = ?"
-                " WHERE id = ? AND state = 'approved' AND channel IS NOT NULL",
-                (at, at, order_id),
-            ),
+            order_id,
+            "dispatch",
+            "SET state = 'dispatching', dispatched_at = ?, updated_at = ?"
+            " WHERE id = ? AND state = 'approved' AND channel IS NOT NULL",
+            (at, at, order_id),
         )
 
     def mark_succeeded(self, order_id: int, *, operator: str | None = None, tx: Tx | None = None) -> Order:
@@ -390,12 +428,24 @@ class PayoutEngine:
         )
         return None if row is None else to_order(row)
 
-    def _move(self, t: Tx, order_id: int, action: str, update: str, params: tuple[object, ...]) -> Order:
-        """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state."""
-        row = t.one(f"UPDATE orders {update} RETURNING {COLUMNS}", params)
+    def _move(
+        self,
+        t: Tx | None,
+        order_id: int,
+        action: str,
+        update: str,
+        params: tuple[object, ...],
+        *,
+        durable: bool = True,
+    ) -> Order:
+        """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state.
+
+        Without a transaction (a move that writes nothing else) the update is a transaction of its own statement."""
+        sql = f"UPDATE orders {update} RETURNING {COLUMNS}"
+        row = self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
         if row is not None:
             return to_order(row)
-        current = self._get(t, order_id)
+        current = self.get(order_id, tx=t)
         raise IllegalTransition(order_id, current.state, action, _RULES[action])
 
     def _post_outcome(self, t: Tx, order: Order, kind: str, at: int) -> None:

@@ -9,7 +9,7 @@ from payout_core.ledger import open_merchant_accounts
 from payout_core.limits import parse_allowlist
 from payout_core.orders.errors import UnknownMerchant
 from payout_core.orders.model import Merchant
-from payout_core.store import Tx
+from payout_core.store import Deferred, Row, Tx
 
 
 def save_merchant(tx: Tx, merchant: Merchant, at: int) -> None:
@@ -40,13 +40,22 @@ def save_merchant(tx: Tx, merchant: Merchant, at: int) -> None:
     open_merchant_accounts(tx, merchant.id, at)
 
 
+_SELECT = "SELECT approval, per_card_daily_limit, daily_limit, ip_allowlist FROM merchants WHERE id = ?"
+
+
 def load_merchant(tx: Tx, merchant_id: str) -> Merchant:
-    row = tx.one(
-        "SELECT approval, per_card_daily_limit, daily_limit, ip_allowlist FROM merchants WHERE id = ?", (merchant_id,)
-    )
-    if row is None:
+    return merchant_from(merchant_id, tx.all(_SELECT, (merchant_id,)))
+
+
+def read_merchant(tx: Tx, merchant_id: str) -> Deferred:
+    """The merchant's row sent ahead, to share the round trip of the next statement; decode it with merchant_from."""
+    return tx.defer(_SELECT, (merchant_id,))
+
+
+def merchant_from(merchant_id: str, rows: list[Row]) -> Merchant:
+    if not rows:
         raise UnknownMerchant(merchant_id)
-    approval, per_card, daily, allow = row
+    approval, per_card, daily, allow = rows[0]
     return Merchant(
         id=merchant_id,
         approval=approval,

@@ -13,6 +13,7 @@ COLUMNS = (
     " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
     " dispatched_at, finished_at"
 )
+WIDTH = COLUMNS.count(",") + 1  # a row of COLUMNS, first in a wider row
 
 _decode_recipient = msgspec.json.Decoder(Recipient).decode
 

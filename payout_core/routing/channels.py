@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import msgspec
 
 from cardbin.errors import InvalidInput
@@ -35,10 +38,16 @@ def save_route(tx: Tx, route: ChannelRoute, at: int) -> None:
     open_channel_accounts(tx, route.name, at)
 
 
-def active_routes(tx: Tx) -> list[tuple[ChannelRoute, int]]:
-    """Each active route with its channel account's available balance, in name order (stable for seeded choice)."""
-    rows = tx.all(  # the account id spelled as ledger.channel_account(name, "available"): a primary-key lookup
-        "SELECT c.name, c.profile, c.weight, a.balance FROM channels c JOIN accounts a"
-        " ON a.id = 'channel:' || c.name || ':available' WHERE c.active = 1 ORDER BY c.name"
-    )
-    return [(ChannelRoute(name=n, profile=p, weight=int(w)), int(b)) for n, p, w, b in rows]
+# Active routes with their channel account's available balance, as a derived table (name, profile, weight, balance)
+# to join where the routes are read (the order's row and its candidates in one statement). The account id is spelled
+# as ledger.channel_account(name, "available"): a primary-key lookup.
+ACTIVE_ROUTES = (
+    "SELECT c.name, c.profile, c.weight, a.balance FROM channels c JOIN accounts a"
+    " ON a.id = 'channel:' || c.name || ':available' WHERE c.active = 1"
+)
+
+
+def routes_of(rows: Iterable[Sequence[Any]]) -> list[tuple[ChannelRoute, int]]:
+    """Each route of (name, profile, weight, balance) rows with its available balance; an all-NULL row (an outer
+    join that found no active route) is skipped."""
+    return [(ChannelRoute(name=n, profile=p, weight=int(w)), int(b)) for n, p, w, b in rows if n is not None]

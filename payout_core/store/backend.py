@@ -15,15 +15,37 @@ Row = tuple[Any, ...]
 Params = Sequence[Any]
 
 
+class Deferred:
+    """The rows of a statement sent ahead (`Tx.defer`). They are read once it has run: with the next statement or
+    the commit, or on demand (then its own round trip)."""
+
+    __slots__ = ("_cur", "_rows", "_tx")
+
+    def __init__(self, tx: Tx, cur: Any) -> None:
+        self._tx = tx
+        self._cur = cur
+        self._rows: list[Row] | None = None
+
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            self._tx._run(None, ())
+        assert self._rows is not None, "read within its transaction or after its commit"
+        return self._rows
+
+    def _collect(self) -> None:
+        self._rows = [tuple(r) for r in self._cur.fetchall()]
+
+
 class Tx:
     """A live transaction. Write SQL once with `?` placeholders; the dialect adapts it."""
 
-    __slots__ = ("_batch", "_cur", "_dialect")
+    __slots__ = ("_conn", "_cur", "_dialect", "_pending")
 
-    def __init__(self, cur: Any, dialect: Dialect, batch: Any) -> None:
+    def __init__(self, conn: Any, cur: Any, dialect: Dialect) -> None:
+        self._conn = conn
         self._cur = cur
         self._dialect = dialect
-        self._batch = batch  # PostgreSQL pipeline (has .sync()), None on SQLite
+        self._pending: list[tuple[str, Params, Deferred | None]] = []  # not yet on the wire (PostgreSQL)
 
     @property
     def dialect(self) -> str:
@@ -35,31 +57,67 @@ class Tx:
         holds the whole database, so there it is empty. Lock in a fixed order (ORDER BY the key)."""
         return self._dialect.for_update
 
+    def for_update_of(self, table: str) -> str:
+        """`for_update` locking only `table`'s rows: the form a SELECT with an outer join needs."""
+        return f"{self._dialect.for_update} OF {table}" if self._dialect.for_update else ""
+
     def execute(self, sql: str, params: Params = ()) -> int:
         """Rows affected: the answer a conditional update is judged by."""
-        self._cur.execute(self._dialect.sql(sql), params)
-        if self._batch is not None:
-            self._batch.sync()  # the row count is known only once the server has answered
+        self._run(self._dialect.sql(sql), params)
         return int(self._cur.rowcount)
 
     def send(self, sql: str, params: Params = ()) -> None:
-        """A statement whose outcome is not read here; on PostgreSQL it shares the next round trip. Its errors
-        still abort the transaction, at the latest at commit."""
-        self._cur.execute(self._dialect.sql(sql), params)
+        """A statement whose outcome is not read here; on PostgreSQL it waits and shares the round trip of the next
+        statement or of the commit. Its errors still abort the transaction, at the latest at commit."""
+        if self._dialect.defers_sends:
+            self._pending.append((self._dialect.sql(sql), params, None))
+        else:
+            self._cur.execute(self._dialect.sql(sql), params)
+
+    def defer(self, sql: str, params: Params = ()) -> Deferred:
+        """Like `send`, but its rows stay readable (`Deferred.rows()`), even after the commit that carried it."""
+        if not self._dialect.defers_sends:
+            deferred = Deferred(self, self._cur)
+            self._cur.execute(self._dialect.sql(sql), params)
+            deferred._collect()
+            return deferred
+        deferred = Deferred(self, self._conn.cursor())
+        self._pending.append((self._dialect.sql(sql), params, deferred))
+        return deferred
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
-        self._cur.execute(self._dialect.sql(sql), params)
+        self._run(self._dialect.sql(sql), params)
         rows = self._cur.fetchall()  # drain: a half-read RETURNING statement must not outlive the call
         return tuple(rows[0]) if rows else None
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
-        self._cur.execute(self._dialect.sql(sql), params)
+        self._run(self._dialect.sql(sql), params)
         return [tuple(r) for r in self._cur.fetchall()]
 
     def script(self, ddl: str) -> None:
         """Run a migration file: dialect tokens replaced, statements split at `;` line ends."""
         for statement in _statements(self._dialect.ddl(ddl)):
-            self._cur.execute(statement)
+            self._run(statement, ())
+
+    def _commit(self) -> None:
+        self._run("COMMIT", ())  # a sent statement's error surfaces here at the latest
+
+    def _run(self, sql: str | None, params: Params) -> None:
+        """Plain execution (the cheapest per statement), unless sent statements wait: then one pipeline carries
+        them and this one (if any) in a single round trip, and the cursor ends up holding this one's result."""
+        if not self._pending:
+            if sql is not None:
+                self._cur.execute(sql, params)
+            return
+        pending, self._pending = self._pending, []
+        with self._dialect.batching(self._conn):
+            for text, values, deferred in pending:
+                (self._cur if deferred is None else deferred._cur).execute(text, values)
+            if sql is not None:
+                self._cur.execute(sql, params)
+        for _, _, deferred in pending:
+            if deferred is not None:
+                deferred._collect()
 
 
 def _statements(ddl: str) -> Iterator[str]:
@@ -118,15 +176,25 @@ class Store:
         self._local.active = True
         try:
             try:
-                with self.dialect.batching(conn) as batch:
-                    self.dialect.begin(cur, write=write)
-                    yield Tx(cur, self.dialect, batch)
-                    self.dialect.commit(cur)  # a batched statement's error surfaces here at the latest
+                tx = Tx(conn, cur, self.dialect)
+                tx.send(self.dialect.begin(write=write))  # PostgreSQL: travels with the first statement
+                yield tx
+                tx._commit()
             except BaseException:
-                self.dialect.rollback(conn)  # outside the batch: an aborted pipeline would skip it
+                self.dialect.rollback(conn)
                 raise
         finally:
             self._local.active = False
+
+    def one(self, sql: str, params: Params = (), *, durable: bool = True) -> Row | None:
+        """One statement that is a whole transaction (e.g. a conditional `UPDATE … RETURNING`): it runs in
+        autocommit, atomic on both engines, without the BEGIN and COMMIT messages and round trip of a transaction."""
+        if getattr(self._local, "active", False):
+            raise NestedTransaction("a transaction is already open in this thread; use its Tx instead")
+        cur = self._conn(durable)[1]
+        cur.execute(self.dialect.sql(sql), params)
+        rows = cur.fetchall()
+        return tuple(rows[0]) if rows else None
 
     def migrate(self, directory: Path | None = None) -> list[str]:
         """Apply pending migration files in order; returns the names applied now."""

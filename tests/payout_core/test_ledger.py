@@ -19,6 +19,7 @@ from payout_core.ledger import (
     entries_of_account,
     merchant_account,
     post,
+    send_posting,
     transfer,
 )
 from payout_core.orders import Merchant, PayoutEngine
@@ -95,6 +96,28 @@ def test_insufficient_funds_changes_nothing(merchant: PayoutEngine, store: Store
     assert merchant.balance(FROZEN) == 0
     with store.transaction(write=False) as tx:
         assert len(entries_of_account(tx, AVAILABLE)) == 1
+
+
+def test_posting_sent_with_its_commit_applies_whole_or_not_at_all(merchant: PayoutEngine, store: Store) -> None:
+    merchant.deposit("m1", 100)
+    legs = (*transfer(AVAILABLE, FROZEN, 30), *transfer(FROZEN, AVAILABLE, 10), *transfer(AVAILABLE, FROZEN, 50))
+    with store.transaction() as tx:
+        done = send_posting(tx, legs, kind="t", at=0)
+    assert done.applied  # read after the commit that carried it
+    with store.transaction() as tx:
+        refused = send_posting(tx, (*transfer(AVAILABLE, FROZEN, 41), *transfer(FROZEN, AVAILABLE, 10)), kind="t", at=0)
+    assert not refused.applied  # AVAILABLE holds 30: the commit in the same round trip wrote nothing
+    with store.transaction() as tx:
+        assert [(e.transfer_id, e.amount, e.balance_after) for e in entries_of_account(tx, AVAILABLE)][1:] == [
+            (done.transfer_id, -30, 70),
+            (done.transfer_id, 10, 80),
+            (done.transfer_id, -50, 30),
+        ]
+        assert [(e.amount, e.balance_after) for e in entries_of_account(tx, FROZEN)] == [(30, 30), (-10, 20), (50, 70)]
+        with pytest.raises(InsufficientFunds) as err:
+            send_posting(tx, transfer(AVAILABLE, FROZEN, 31), kind="t", at=0).refuse(tx)
+    assert (err.value.account, err.value.needed, err.value.available) == (AVAILABLE, 31, 30)
+    assert total_of_all_accounts(store) == 0
 
 
 def test_refused_postings(merchant: PayoutEngine, store: Store, clock: Clock) -> None:

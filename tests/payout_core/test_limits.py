@@ -67,6 +67,7 @@ def test_merchant_limit_per_day(limited: PayoutEngine) -> None:
     limited.submit("m1", "b", recipient(1_000, account_no=cards[1]))
     with pytest.raises(LimitExceeded, match="merchant daily limit: m1 on 2026-03-02 has used 2000 of 2500"):
         limited.submit("m1", "c", recipient(501, account_no=cards[2]))
+    assert card_used(limited, cards[2], "2026-03-02") == 0  # the card counter raised with it was rolled back
     assert limited.submit("m1", "c", recipient(500, account_no=cards[2])).amount == 500
 
 

@@ -119,6 +119,23 @@ def test_database_errors_roll_back_and_leave_the_store_usable(store: Store) -> N
         assert tx.all("SELECT id FROM merchants ORDER BY id") == [("m-dup",)]
 
 
+def test_sent_statements_are_seen_by_the_next_read_and_counted_updates(store: Store) -> None:
+    with store.transaction() as tx:
+        _merchant_row(tx, "m-a")
+        _merchant_row(tx, "m-b")
+        assert tx.execute("UPDATE merchants SET approval = 'manual' WHERE id IN ('m-a', 'm-b', 'm-c')") == 2
+        _merchant_row(tx, "m-c")
+        assert tx.one("SELECT COUNT(*) FROM merchants WHERE id LIKE 'm-%'") == (3,)
+        _merchant_row(tx, "m-d")  # committed with the transaction, never read inside it
+    with store.transaction(write=False) as tx:
+        assert tx.all("SELECT id, approval FROM merchants ORDER BY id") == [
+            ("m-a", "manual"),
+            ("m-b", "manual"),
+            ("m-c", "auto"),
+            ("m-d", "auto"),
+        ]
+
+
 def test_nested_transaction_refused_and_store_still_usable(store: Store) -> None:
     with store.transaction() as tx:
         with pytest.raises(NestedTransaction), store.transaction():

@@ -24,7 +24,7 @@ _LUHN_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
 
 
 def mask(card_number: str) -> str:
-    """First 6 and last 4 characters kept, the rest as '*'; short values are masked whole but for 4.
+    """First 6 and last 4 characters kept, the rest as '*'; 10 characters or fewer (a BIN prefix) stay as they are.
 
     Works on anything (malformed input included), so it is safe to call before validation.
     """
@@ -58,6 +58,8 @@ def _clean(raw: str, field: str) -> str:
 
 def normalize_pan(raw: str, field: str = "card_number") -> str:
     """Digits of a full card number (12–19 after normalisation), or InvalidCardNumber."""
+    if isinstance(raw, str) and raw.isdigit() and raw.isascii() and PAN_MIN_LENGTH <= len(raw) <= PAN_MAX_LENGTH:
+        return raw  # the common case, on the lookup hot path
     s = _clean(raw, field)
     if not PAN_MIN_LENGTH <= len(s) <= PAN_MAX_LENGTH:
         raise InvalidCardNumber(

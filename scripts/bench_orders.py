@@ -144,7 +144,10 @@ def rate(run: Run) -> float:
             answers.append(out.get(timeout=1.0))
         except queue.Empty:  # a worker killed from outside never reports: fail instead of waiting forever
             lost = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
-            if lost:
+            if lost:  # stop the others first: they must not hold their tables while the schema is dropped
+                for p in procs:
+                    p.kill()
+                    p.join()
                 raise RuntimeError(f"a worker process died (exit code {lost[0]}) before reporting") from None
     for p in procs:
         p.join()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,22 @@ _ERRORS_BY_SLUG = {slug: cls for cls, slug, _ in ERROR_PROBLEMS}
 _JSON = {"content-type": "application/json"}
 
 
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_decoders_lock = threading.Lock()
+
+
+def _decoder(returns: Any) -> msgspec.json.Decoder[Any]:
+    """One decoder per answer type, built once under a lock: threads sharing a client start at the same moment,
+    and msgspec must not build one type's information in two threads at once (that crashed a process)."""
+    found = _decoders.get(returns)
+    if found is None:
+        with _decoders_lock:
+            found = _decoders.get(returns)
+            if found is None:
+                found = _decoders[returns] = msgspec.json.Decoder(returns)
+    return found
+
+
 @dataclass(frozen=True)
 class Call(Generic[T]):
     method: str
@@ -48,7 +65,8 @@ class Call(Generic[T]):
         if response.status_code != 200:
             raise problem_error(response, self.path)
         try:
-            return msgspec.json.decode(response.content, type=self.returns)
+            decoded: T = _decoder(self.returns).decode(response.content)
+            return decoded
         except msgspec.DecodeError as exc:
             raise ServiceError(f"{self.method} {self.path}: unexpected response body ({exc})", 200) from None
 
@@ -68,7 +86,7 @@ def problem_error(response: httpx.Response, path: str) -> CardbinError:
     """The cardbin error a problem+json answer stands for; anything unreadable is a ServiceError."""
     status = response.status_code
     try:
-        problem = msgspec.json.decode(response.content, type=Problem)
+        problem: Problem = _decoder(Problem).decode(response.content)
     except msgspec.DecodeError:
         return ServiceError(f"{path}: HTTP {status} without a problem body", status)
     slug = problem_slug(problem.type)

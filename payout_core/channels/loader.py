@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
 from pathlib import Path
 
 import msgspec
@@ -50,13 +50,25 @@ def channel_names(directory: Path = PROFILES_DIR) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.toml"))
 
 
-@cache
+_loaded: dict[str, ChannelProfile] = {}
+_loading = threading.Lock()
+
+
 def channel(name: str) -> ChannelProfile:
-    """The shipped profile of a channel, loaded once per process."""
-    path = PROFILES_DIR / f"{name}.toml"
-    if name not in channel_names():
-        raise UnknownChannel(name, channel_names())
-    return load_profile(path)
+    """The shipped profile of a channel, loaded once per process.
+
+    Loading is serialised: worker threads routing their first payouts at once must not decode the same profile
+    concurrently (msgspec building a Struct's type information in two threads at once crashed a process).
+    """
+    profile = _loaded.get(name)
+    if profile is None:
+        with _loading:
+            profile = _loaded.get(name)
+            if profile is None:
+                if name not in channel_names():
+                    raise UnknownChannel(name, channel_names())
+                profile = _loaded[name] = load_profile(PROFILES_DIR / f"{name}.toml")
+    return profile
 
 
 def load_all(directory: Path = PROFILES_DIR) -> dict[str, ChannelProfile]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 import payout_core
 from cardbin.banks import default_directory
-from payout_core.channels import ChannelProfile, ProfileError, UnknownChannel, channel, channel_names, load_profile
+from payout_core.channels import (
+    ChannelProfile,
+    ProfileError,
+    UnknownChannel,
+    channel,
+    channel_names,
+    load_profile,
+    loader,
+)
 from payout_core.channels.loader import PROFILES_DIR
 
 SHIPPED = ["alipay_bankcard", "allinpay", "baofoo", "generic", "lianlian", "wechat_bank"]
@@ -163,3 +172,21 @@ def test_name_must_match_file(tmp_path: Path) -> None:
     with pytest.raises(ProfileError) as info:
         load_profile(renamed)
     assert info.value.key == "name"
+
+
+def test_workers_asking_at_once_share_one_loaded_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight routing threads starting together: one decode, one object (concurrent decodes crashed a process)."""
+    monkeypatch.setattr(loader, "_loaded", {})
+    barrier = threading.Barrier(8)
+    found: list[object] = []
+
+    def first_route() -> None:
+        barrier.wait()
+        found.append(channel("wechat_bank"))
+
+    threads = [threading.Thread(target=first_route) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(found) == 8 and len({id(p) for p in found}) == 1

@@ -85,11 +85,6 @@ def open_items(tx: Tx) -> list[ReviewItem]:
     return [_item(r) for r in rows]
 
 
-def item_of(tx: Tx, order_id: int) -> ReviewItem | None:
-    row = tx.one(f"SELECT {_ITEM_COLUMNS} FROM review_items WHERE order_id = ?", (order_id,))
-    return None if row is None else _item(row)
-
-
 def log_of(tx: Tx, order_id: int) -> list[ReviewLogEntry]:
     sql = "SELECT order_id, action, actor, detail, at FROM review_log WHERE order_id = ? ORDER BY id"
     rows = tx.all(sql, (order_id,))

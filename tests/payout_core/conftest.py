@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -176,3 +176,24 @@ def company(**kw: Any) -> Recipient:
         "bank_code": "ICBC",
     }
     return Recipient(**(fields | kw))
+
+
+def run_threads(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run work(0..n-1) in n threads released together; what they returned and what they raised."""
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(work(i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -26,7 +25,7 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store, to_micros
 
-from .conftest import Clock, recipient
+from .conftest import Clock, recipient, run_threads
 
 AVAILABLE = merchant_account("m1", "available")
 FROZEN = merchant_account("m1", "frozen")
@@ -159,20 +158,11 @@ def test_balance_at_through_a_payout_lifecycle(merchant: PayoutEngine, clock: Cl
 
 
 def test_concurrent_postings_keep_a_consistent_history(merchant: PayoutEngine, store: Store) -> None:
-    errors: list[BaseException] = []
-
     def worker(n: int) -> None:
-        try:
-            for i in range(15):
-                merchant.deposit("m1", n * 100 + i + 1)
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(15):
+            merchant.deposit("m1", n * 100 + i + 1)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_threads(6, worker)
     assert errors == []
     with store.transaction(write=False) as tx:
         history = entries_of_account(tx, AVAILABLE)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,7 @@ from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, ca
 from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute
 
-from .conftest import Clock, recipient
+from .conftest import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 OTHER = "6222021234567890136"
@@ -88,26 +87,9 @@ def test_reject_and_explicit_failure_give_the_limit_back(limited: PayoutEngine) 
 
 
 def test_concurrent_submissions_cannot_overrun_a_limit(limited: PayoutEngine) -> None:
-    outcomes: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
-
-    def submit(i: int) -> None:
-        barrier.wait()
-        try:
-            limited.submit("m1", f"o{i}", recipient(300))
-            result = "ok"
-        except LimitExceeded:
-            result = "refused"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 5
+    accepted, refused = run_threads(8, lambda i: limited.submit("m1", f"o{i}", recipient(300)))
+    assert len(accepted) == 3 and len(refused) == 5
+    assert all(isinstance(e, LimitExceeded) for e in refused)
     assert len(limited.orders_in("created")) == 3
     assert card_used(limited, PAN, "2026-03-02") == 900
 

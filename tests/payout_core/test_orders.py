@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,7 @@ from payout_core.orders import (
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store
 
-from .conftest import Clock, recipient
+from .conftest import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 
@@ -223,26 +222,6 @@ def test_order_repr_masks_the_account_number(funded: PayoutEngine) -> None:
     order = funded.submit("m1", "o", recipient())
     assert PAN not in repr(order) and PAN not in str(order) and PAN not in f"{order}"
     assert mask(PAN) in repr(order)
-
-
-def run_threads(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_concurrent_submissions_create_one_order(funded: PayoutEngine) -> None:

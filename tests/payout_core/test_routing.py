@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 
 import pytest
@@ -15,7 +14,7 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.validation import validate
 
-from .conftest import recipient
+from .conftest import recipient, run_threads
 
 PAN = "6222021234567890128"
 
@@ -122,21 +121,7 @@ def test_concurrent_routers_never_overdraw_a_channel(shop: PayoutEngine) -> None
     add(shop, "small", "alipay_bankcard", weight=50, funds=3_000)  # room for three payouts of 1,000
     add(shop, "big", "lianlian", weight=1)
     orders = [shop.submit("m1", f"o{i}", recipient(1_000)).id for i in range(10)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(orders))
-
-    def route(order_id: int) -> None:
-        barrier.wait()
-        try:
-            shop.route(order_id, random.Random(order_id))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=route, args=(o,)) for o in orders]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_threads(len(orders), lambda i: shop.route(orders[i], random.Random(orders[i])))
     assert errors == []
     channels = Counter(shop.get(o).channel for o in orders)
     assert sum(channels.values()) == 10 and None not in channels

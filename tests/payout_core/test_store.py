@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from payout_core.store import MIGRATIONS, MigrationError, NestedTransaction, Store, Tx, open_store
 from payout_core.store.migrate import discover
 
-from .conftest import make_store
+from .conftest import make_store, run_threads
 
 
 def test_migrate_applies_every_file_once(raw_store: Store) -> None:
@@ -63,20 +62,7 @@ def test_failed_migration_applies_nothing(raw_store: Store, tmp_path: Path) -> N
 
 def test_concurrent_migrators_migrate_once(backend: str, tmp_path: Path, schema_name: str, raw_store: Store) -> None:
     stores = [make_store(backend, tmp_path, schema_name) for _ in range(4)]
-    results: list[list[str]] = []
-    errors: list[BaseException] = []
-
-    def run(s: Store) -> None:
-        try:
-            results.append(s.migrate())
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = run_threads(len(stores), lambda i: stores[i].migrate())
     for s in stores:
         s.close()
     assert errors == []

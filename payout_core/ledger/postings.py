@@ -10,7 +10,7 @@ import msgspec
 
 from cardbin.errors import InvalidInput
 from payout_core.ledger.errors import InsufficientFunds, UnbalancedPosting, UnknownAccount
-from payout_core.store import Deferred, Row, Tx, from_micros, to_micros
+from payout_core.store import Deferred, Params, Row, Tx, from_micros, to_micros
 
 
 class Leg(msgspec.Struct, frozen=True):
@@ -77,7 +77,13 @@ class Posting:
 
 
 def send_posting(
-    tx: Tx, legs: tuple[Leg, ...] | list[Leg], *, kind: str, at: int, order_id: int | None = None
+    tx: Tx,
+    legs: tuple[Leg, ...] | list[Leg],
+    *,
+    kind: str,
+    at: int,
+    order_id: int | None = None,
+    guard: tuple[str, Params] | None = None,
 ) -> Posting:
     """Send a balanced posting without waiting for its answer (see `post`).
 
@@ -87,6 +93,10 @@ def send_posting(
     may travel with them: the hot account rows are then held for server time only, never for a client round trip.
     An account's entry time is max(at, its last entry time): per-account history stays ordered whatever the
     callers' clocks.
+
+    `guard` is a locking SELECT (end it with `tx.for_update`) whose row must exist for the posting to apply. It is
+    locked before the accounts, so a caller that moves its own row then posts (an order, then its money) keeps the
+    one lock order without first reading its row in a round trip of its own.
     """
     total = sum(leg.amount for leg in legs)
     if total != 0:
@@ -100,14 +110,26 @@ def send_posting(
     accounts = sorted(delta)
     transfer_id = uuid.uuid4().hex
     marks = ", ".join(["?"] * len(accounts))
+    guard_sql, guard_params = guard if guard is not None else ("", ())
     updated = tx.defer(
-        f"WITH locked AS (SELECT id, balance, may_go_negative FROM accounts WHERE id IN ({marks}) ORDER BY id"
-        f"{tx.for_update}), delta (id, amount) AS (VALUES {', '.join(['(?, CAST(? AS BIGINT))'] * len(accounts))})"
+        (f"WITH guard AS MATERIALIZED ({guard_sql}), " if guard_sql else "WITH ")
+        + f"locked AS (SELECT id, balance, may_go_negative FROM accounts WHERE id IN ({marks})"
+        + (" AND EXISTS (SELECT 1 FROM guard)" if guard_sql else "")
+        + f" ORDER BY id{tx.for_update}), delta (id, amount) AS"
+        f" (VALUES {', '.join(['(?, CAST(? AS BIGINT))'] * len(accounts))})"
         " UPDATE accounts SET balance = accounts.balance + d.amount, last_transfer = ?,"
         " updated_at = CASE WHEN accounts.updated_at > ? THEN accounts.updated_at ELSE ? END"
         " FROM delta d WHERE accounts.id = d.id AND (SELECT COUNT(*) FROM locked l JOIN delta x ON x.id = l.id"
         " WHERE l.balance + x.amount >= 0 OR l.may_go_negative = 1) = ? RETURNING accounts.id",
-        [*accounts, *(v for a in accounts for v in (a, delta[a])), transfer_id, at, at, len(accounts)],
+        [
+            *guard_params,
+            *accounts,
+            *(v for a in accounts for v in (a, delta[a])),
+            transfer_id,
+            at,
+            at,
+            len(accounts),
+        ],
     )
     tx.send(
         "WITH leg (n, account, amount, later) AS (VALUES "

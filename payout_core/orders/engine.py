@@ -44,7 +44,7 @@ from payout_core.orders.model import Merchant, Order, OrderState
 from payout_core.orders.rows import COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
 from payout_core.routing import ACTIVE_ROUTES, ChannelRoute, choose_eligible, refusals, routes_of, save_route
-from payout_core.store import Store, Tx, from_micros, to_micros, utcnow
+from payout_core.store import Row, Store, Tx, from_micros, to_micros, utcnow
 
 T = TypeVar("T")
 
@@ -53,11 +53,17 @@ ROUTE_ATTEMPTS = 3  # a channel drained by a concurrent router between our read 
 MAX_ORDER_NO_LENGTH = 64
 
 
+# The order and every active route with its available balance, in one statement.
+_ROUTE_READ = (
+    f"SELECT {COLUMNS}, r.name, r.profile, r.weight, r.balance FROM orders LEFT JOIN ({ACTIVE_ROUTES}) r"
+    " ON 1 = 1 WHERE orders.id = ?"
+)
+
+
 class _Freeze(NamedTuple):
-    """A route's freeze in flight: the order as routed once it applies, as it was, and the posting to ask."""
+    """A route's freeze in flight: the order as routed once it applies, and the posting to ask whether it did."""
 
     routed: Order
-    order: Order
     posting: Posting
 
 
@@ -224,57 +230,56 @@ class PayoutEngine:
         """Pick an eligible channel by weight and freeze the funds; the order stays `approved` until dispatch.
 
         No eligible channel (or too little merchant balance) leaves it `approved` with `route_failure` saying why.
-        In its own transaction the freeze commits in the round trip that sends it; a refused freeze has written
-        nothing (not even the claim), and the route is tried again with the freeze checked before the commit.
+        In its own transaction the order is read without a lock and the freeze travels with the claim and the
+        commit in one round trip; a refused freeze has written nothing, and the route is tried again under locks
+        to learn why.
         """
         at = self._now()[1]
         if tx is not None:
             return self._route_checked(tx, order_id, rng, at)
-        checked = False
         for attempt in range(1, ROUTE_ATTEMPTS + 1):
             try:
+                if attempt == 1 and (routed := self._route_optimistic(order_id, rng, at)) is not None:
+                    return routed
                 with self.store.transaction(durable=self._intake_durable) as t:
-                    if checked:
-                        return self._route_checked(t, order_id, rng, at)
-                    outcome = self._route(t, order_id, rng, at)
-                if isinstance(outcome, Order):
-                    return outcome
-                if outcome.posting.applied:
-                    return outcome.routed
-                checked = True  # refused, nothing written: find out why, under the locks this time
+                    return self._route_checked(t, order_id, rng, at)
             except InsufficientFunds as exc:  # a concurrent router drained the channel since we read its balance
                 if not exc.account.startswith("channel:") or attempt == ROUTE_ATTEMPTS:
                     raise
-        raise AssertionError("unreachable: the last attempt is checked and returns or raises")
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _route_optimistic(self, order_id: int, rng: random.Random, at: int) -> Order | None:
+        """Route from an unlocked read; None when the freeze was refused (nothing written). The freeze locks the
+        order row before the accounts and applies only while the order is still approved and unrouted, so a
+        concurrent change to the order or the balances since the read only makes it refuse."""
+        read = self.store.all(_ROUTE_READ, (order_id,), durable=self._intake_durable)
+        order, chosen, reason = self._choose(order_id, read, rng)
+        if chosen is None:
+            return self._route_failed(None, order, reason, at)
+        with self.store.transaction(durable=self._intake_durable) as t:
+            freeze = self._freeze(t, order, chosen, at)
+        return freeze.routed if freeze.posting.applied else None
 
     def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order:
-        """Route and learn the freeze's answer before the commit: a merchant short of funds leaves the order
-        approved with the reason; a channel short of funds raises InsufficientFunds (its transaction rolls back)."""
-        outcome = self._route(t, order_id, rng, at)
-        if isinstance(outcome, Order):
-            return outcome
-        if outcome.posting.applied:
-            return outcome.routed
+        """Route under the order's row lock and learn the freeze's answer before the commit: a merchant short of
+        funds leaves the order approved with the reason; a channel short of funds raises InsufficientFunds (its
+        transaction rolls back)."""
+        read = t.all(f"{_ROUTE_READ}{t.for_update_of('orders')}", (order_id,))
+        order, chosen, reason = self._choose(order_id, read, rng)
+        if chosen is None:
+            return self._route_failed(t, order, reason, at)
+        freeze = self._freeze(t, order, chosen, at)
+        if freeze.posting.applied:
+            return freeze.routed
         try:
-            outcome.posting.refuse(t)
+            freeze.posting.refuse(t)
         except InsufficientFunds as exc:
-            merchant_available = merchant_account(outcome.order.merchant_id, "available")
-            if exc.account != merchant_available:
+            if exc.account != merchant_account(order.merchant_id, "available"):
                 raise
-            return self._route_failed(t, outcome.order, f"merchant balance {exc.available} < {exc.needed}", at)
+            return self._route_failed(t, order, f"merchant balance {exc.available} < {exc.needed}", at)
 
-    def _route(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order | _Freeze:
-        """Read the order under its row lock and choose; then send the freeze and the claim without waiting.
-
-        Returns the order as it stays (no eligible channel), or the freeze in flight with the order as it will be
-        once the freeze has applied. The order row is locked from the first read, so the state checked here is
-        the one the claim updates; the claim is also conditioned on the freeze, so both apply or neither does.
-        """
-        rows = t.all(  # the order and every active route with its balance, in one statement
-            f"SELECT {COLUMNS}, r.name, r.profile, r.weight, r.balance FROM orders LEFT JOIN ({ACTIVE_ROUTES}) r"
-            f" ON 1 = 1 WHERE orders.id = ?{t.for_update_of('orders')}",
-            (order_id,),
-        )
+    def _choose(self, order_id: int, rows: list[Row], rng: random.Random) -> tuple[Order, ChannelRoute | None, str]:
+        """The order (of a _ROUTE_READ) and the channel drawn for it, or None and why no channel is eligible."""
         if not rows:
             raise UnknownOrder(order_id)
         order = to_order(rows[0][:WIDTH])
@@ -287,9 +292,11 @@ class PayoutEngine:
             rng,
             lambda r: refusals(self._profiles(r.profile), order.recipient, available_of[r.name]),
         )
-        if chosen is None:
-            detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
-            return self._route_failed(t, order, f"no eligible channel: {detail}", at)
+        detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
+        return order, chosen, f"no eligible channel: {detail}"
+
+    def _freeze(self, t: Tx, order: Order, chosen: ChannelRoute, at: int) -> _Freeze:
+        """Send the freeze and the claim without waiting: both apply, or neither does."""
         legs = (
             *transfer(
                 merchant_account(order.merchant_id, "available"),
@@ -300,13 +307,14 @@ class PayoutEngine:
                 channel_account(chosen.name, "available"), channel_account(chosen.name, "in_flight"), order.amount
             ),
         )
-        posting = send_posting(t, legs, kind="freeze", at=at, order_id=order_id)
-        channel_order_no = f"{self._prefix}{order_id:018d}"
+        unrouted = f"SELECT id FROM orders WHERE id = ? AND state = 'approved' AND channel IS NULL{t.for_update}"
+        posting = send_posting(t, legs, kind="freeze", at=at, order_id=order.id, guard=(unrouted, (order.id,)))
+        channel_order_no = f"{self._prefix}{order.id:018d}"
         applied, applied_params = posting.condition
         t.send(
             "UPDATE orders SET channel = ?, channel_order_no = ?, route_failure = NULL, routed_at = ?, updated_at = ?"
             f" WHERE id = ? AND state = 'approved' AND channel IS NULL AND {applied}",
-            (chosen.name, channel_order_no, at, at, order_id, *applied_params),
+            (chosen.name, channel_order_no, at, at, order.id, *applied_params),
         )
         when = from_micros(at)
         routed = msgspec.structs.replace(
@@ -317,13 +325,15 @@ class PayoutEngine:
             routed_at=when,
             updated_at=when,
         )
-        return _Freeze(routed, order, posting)
+        return _Freeze(routed, posting)
 
-    def _route_failed(self, t: Tx, order: Order, reason: str, at: int) -> Order:
-        row = t.one(
+    def _route_failed(self, t: Tx | None, order: Order, reason: str, at: int) -> Order:
+        row = self._one(
+            t,
             f"UPDATE orders SET route_failure = ?, updated_at = ? WHERE id = ? AND state = 'approved'"
             f" AND channel IS NULL RETURNING {COLUMNS}",
             (reason, at, order.id),
+            durable=self._intake_durable,
         )
         if row is None:
             raise StaleState(order.id, order.state, "route", "another worker moved or routed it first")
@@ -441,12 +451,15 @@ class PayoutEngine:
         """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state.
 
         Without a transaction (a move that writes nothing else) the update is a transaction of its own statement."""
-        sql = f"UPDATE orders {update} RETURNING {COLUMNS}"
-        row = self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
+        row = self._one(t, f"UPDATE orders {update} RETURNING {COLUMNS}", params, durable=durable)
         if row is not None:
             return to_order(row)
         current = self.get(order_id, tx=t)
         raise IllegalTransition(order_id, current.state, action, _RULES[action])
+
+    def _one(self, t: Tx | None, sql: str, params: tuple[object, ...], *, durable: bool) -> Row | None:
+        """In the caller's transaction, else as a transaction of its own statement."""
+        return self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
 
     def _post_outcome(self, t: Tx, order: Order, kind: str, at: int) -> None:
         assert order.channel is not None  # dispatching implies routed

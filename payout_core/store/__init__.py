@@ -1,6 +1,6 @@
 """One schema on two back ends: SQLite (embedded default) and PostgreSQL (production), same SQL, same tests."""
 
-from payout_core.store.backend import Deferred, Row, Store, Tx, open_store
+from payout_core.store.backend import Deferred, Params, Row, Store, Tx, open_store
 from payout_core.store.clock import from_micros, to_micros, utcnow
 from payout_core.store.errors import MigrationError, NestedTransaction, StoreError
 from payout_core.store.migrate import MIGRATIONS
@@ -10,6 +10,7 @@ __all__ = [
     "Deferred",
     "MigrationError",
     "NestedTransaction",
+    "Params",
     "Row",
     "Store",
     "StoreError",

@@ -186,15 +186,20 @@ class Store:
         finally:
             self._local.active = False
 
-    def one(self, sql: str, params: Params = (), *, durable: bool = True) -> Row | None:
-        """One statement that is a whole transaction (e.g. a conditional `UPDATE … RETURNING`): it runs in
-        autocommit, atomic on both engines, without the BEGIN and COMMIT messages and round trip of a transaction."""
+    def all(self, sql: str, params: Params = (), *, durable: bool = True) -> list[Row]:
+        """One statement that is a whole transaction (e.g. a conditional `UPDATE … RETURNING`, or a read that needs
+        no lock): it runs in autocommit, atomic on both engines, without the BEGIN and COMMIT messages and round
+        trip of a transaction."""
         if getattr(self._local, "active", False):
             raise NestedTransaction("a transaction is already open in this thread; use its Tx instead")
         cur = self._conn(durable)[1]
         cur.execute(self.dialect.sql(sql), params)
-        rows = cur.fetchall()
-        return tuple(rows[0]) if rows else None
+        return [tuple(r) for r in cur.fetchall()]
+
+    def one(self, sql: str, params: Params = (), *, durable: bool = True) -> Row | None:
+        """`all`'s first row, if any."""
+        rows = self.all(sql, params, durable=durable)
+        return rows[0] if rows else None
 
     def migrate(self, directory: Path | None = None) -> list[str]:
         """Apply pending migration files in order; returns the names applied now."""

@@ -14,6 +14,7 @@ from typing import NamedTuple, TypeVar
 import msgspec
 
 from cardbin.errors import InvalidInput
+from cardbin.pan import mask
 from payout_core.channels import ChannelProfile, channel
 from payout_core.ledger import (
     CHANNEL_FUNDING,
@@ -30,7 +31,19 @@ from payout_core.ledger import (
     send_posting,
     transfer,
 )
-from payout_core.limits import business_day, card_key, check_caller, consume_order, release_order
+from payout_core.limits import (
+    CARD_USAGE_JOIN,
+    LimitExceeded,
+    business_day,
+    card_key,
+    card_used,
+    check_caller,
+    consume_order,
+    release_card_use,
+    release_order,
+    send_card_use,
+    send_card_use_undo,
+)
 from payout_core.orders.errors import (
     ExplicitFailureRequired,
     IllegalTransition,
@@ -41,10 +54,10 @@ from payout_core.orders.errors import (
 )
 from payout_core.orders.merchants import load_merchant, merchant_from, read_merchant, save_merchant
 from payout_core.orders.model import Merchant, Order, OrderState
-from payout_core.orders.rows import COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
+from payout_core.orders.rows import COLUMNS, ORDERS_COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
 from payout_core.routing import ACTIVE_ROUTES, ChannelRoute, choose_eligible, refusals, routes_of, save_route
-from payout_core.store import Row, Store, Tx, from_micros, to_micros, utcnow
+from payout_core.store import Deferred, Row, Store, Tx, from_micros, to_micros, utcnow
 
 T = TypeVar("T")
 
@@ -53,18 +66,24 @@ ROUTE_ATTEMPTS = 3  # a channel drained by a concurrent router between our read 
 MAX_ORDER_NO_LENGTH = 64
 
 
-# The order and every active route with its available balance, in one statement.
+# The order and every active route with its available balance and the card's use of it today, in one statement.
 _ROUTE_READ = (
-    f"SELECT {COLUMNS}, r.name, r.profile, r.weight, r.balance FROM orders LEFT JOIN ({ACTIVE_ROUTES}) r"
-    " ON 1 = 1 WHERE orders.id = ?"
+    f"SELECT {ORDERS_COLUMNS}, r.name, r.profile, r.weight, r.balance, COALESCE(u.used, 0) FROM orders"
+    f" LEFT JOIN ({ACTIVE_ROUTES}) r ON 1 = 1 {CARD_USAGE_JOIN} WHERE orders.id = ?"
 )
+
+# The order while it may still be routed, locked (append the dialect's FOR UPDATE): every route statement is
+# conditioned on it, so the order row is always the first lock a route takes.
+_UNROUTED = "SELECT id FROM orders WHERE id = ? AND state = 'approved' AND channel IS NULL"
 
 
 class _Freeze(NamedTuple):
-    """A route's freeze in flight: the order as routed once it applies, and the posting to ask whether it did."""
+    """A route's freeze in flight: the order as routed once it applies, the posting to ask whether it did, and the
+    card's count on the channel (None when its profile has no per-card daily limit)."""
 
     routed: Order
     posting: Posting
+    counted: Deferred | None
 
 
 def _require_text(field: str, value: str | None, max_length: int = 256) -> str:
@@ -234,43 +253,54 @@ class PayoutEngine:
         commit in one round trip; a refused freeze has written nothing, and the route is tried again under locks
         to learn why.
         """
-        at = self._now()[1]
+        now, at = self._now()
+        day = business_day(now)
         if tx is not None:
-            return self._route_checked(tx, order_id, rng, at)
+            return self._route_checked(tx, order_id, rng, at, day)
         for attempt in range(1, ROUTE_ATTEMPTS + 1):
             try:
-                if attempt == 1 and (routed := self._route_optimistic(order_id, rng, at)) is not None:
+                if attempt == 1 and (routed := self._route_optimistic(order_id, rng, at, day)) is not None:
                     return routed
                 with self.store.transaction(durable=self._intake_durable) as t:
-                    return self._route_checked(t, order_id, rng, at)
-            except InsufficientFunds as exc:  # a concurrent router drained the channel since we read its balance
+                    return self._route_checked(t, order_id, rng, at, day)
+            # A concurrent route took the channel's money or the card's room on it since we read them: read again.
+            except InsufficientFunds as exc:
                 if not exc.account.startswith("channel:") or attempt == ROUTE_ATTEMPTS:
+                    raise
+            except LimitExceeded as exc:
+                if exc.scope != "channel card" or attempt == ROUTE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _route_optimistic(self, order_id: int, rng: random.Random, at: int) -> Order | None:
+    def _route_optimistic(self, order_id: int, rng: random.Random, at: int, day: str) -> Order | None:
         """Route from an unlocked read; None when the freeze was refused (nothing written). The freeze locks the
         order row before the accounts and applies only while the order is still approved and unrouted, so a
         concurrent change to the order or the balances since the read only makes it refuse."""
-        read = self.store.all(_ROUTE_READ, (order_id,), durable=self._intake_durable)
+        read = self.store.all(_ROUTE_READ, (day, order_id), durable=self._intake_durable)
         order, chosen, reason = self._choose(order_id, read, rng)
         if chosen is None:
             return self._route_failed(None, order, reason, at)
         with self.store.transaction(durable=self._intake_durable) as t:
-            freeze = self._freeze(t, order, chosen, at)
+            freeze = self._freeze(t, order, chosen, at, day)
         return freeze.routed if freeze.posting.applied else None
 
-    def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int) -> Order:
+    def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int, day: str) -> Order:
         """Route under the order's row lock and learn the freeze's answer before the commit: a merchant short of
-        funds leaves the order approved with the reason; a channel short of funds raises InsufficientFunds (its
-        transaction rolls back)."""
-        read = t.all(f"{_ROUTE_READ}{t.for_update_of('orders')}", (order_id,))
+        funds leaves the order approved with the reason; a channel short of funds or of the card's daily room raises
+        InsufficientFunds or LimitExceeded (its transaction rolls back)."""
+        read = t.all(f"{_ROUTE_READ}{t.for_update_of('orders')}", (day, order_id))
         order, chosen, reason = self._choose(order_id, read, rng)
         if chosen is None:
             return self._route_failed(t, order, reason, at)
-        freeze = self._freeze(t, order, chosen, at)
+        freeze = self._freeze(t, order, chosen, at, day)
         if freeze.posting.applied:
             return freeze.routed
+        if freeze.counted is not None and not freeze.counted.rows():
+            key = card_key(order.recipient.account_no)
+            limit = self._profiles(chosen.profile).daily_card_limit or 0
+            subject = f"{mask(order.recipient.account_no)} via {chosen.name}"
+            used = card_used(t, chosen.name, key, day)
+            raise LimitExceeded("channel card", subject, day, limit=limit, used=used, amount=order.amount)
         try:
             freeze.posting.refuse(t)
         except InsufficientFunds as exc:
@@ -285,18 +315,20 @@ class PayoutEngine:
         order = to_order(rows[0][:WIDTH])
         if order.state != "approved" or order.routed:
             raise IllegalTransition(order_id, order.state, "route", "only an approved, unrouted order is routed")
-        active = routes_of(row[WIDTH:] for row in rows)
-        available_of = {route.name: funds for route, funds in active}
+        candidates = {c.route.name: c for c in routes_of(row[WIDTH:] for row in rows)}
         chosen, reasons = choose_eligible(
-            [route for route, _ in active],
+            [c.route for c in candidates.values()],
             rng,
-            lambda r: refusals(self._profiles(r.profile), order.recipient, available_of[r.name]),
+            lambda r: refusals(
+                self._profiles(r.profile), order.recipient, candidates[r.name].available, candidates[r.name].card_used
+            ),
         )
         detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
         return order, chosen, f"no eligible channel: {detail}"
 
-    def _freeze(self, t: Tx, order: Order, chosen: ChannelRoute, at: int) -> _Freeze:
-        """Send the freeze and the claim without waiting: both apply, or neither does."""
+    def _freeze(self, t: Tx, order: Order, chosen: ChannelRoute, at: int, day: str) -> _Freeze:
+        """Send the card's count (if the channel limits it), the freeze and the claim without waiting: all apply,
+        or none does."""
         legs = (
             *transfer(
                 merchant_account(order.merchant_id, "available"),
@@ -307,25 +339,48 @@ class PayoutEngine:
                 channel_account(chosen.name, "available"), channel_account(chosen.name, "in_flight"), order.amount
             ),
         )
-        unrouted = f"SELECT id FROM orders WHERE id = ? AND state = 'approved' AND channel IS NULL{t.for_update}"
-        posting = send_posting(t, legs, kind="freeze", at=at, order_id=order.id, guard=(unrouted, (order.id,)))
+        unrouted, unrouted_params = _UNROUTED, (order.id,)
+        limit = self._profiles(chosen.profile).daily_card_limit
+        counted: Deferred | None = None
+        if limit is not None:
+            key = card_key(order.recipient.account_no)
+            counted, (is_counted, counted_params) = send_card_use(
+                t,
+                chosen.name,
+                key,
+                day=day,
+                amount=order.amount,
+                limit=limit,
+                order_id=order.id,
+                guard=(f"{unrouted}{t.for_update}", unrouted_params),
+            )
+            unrouted, unrouted_params = f"{unrouted} AND {is_counted}", (*unrouted_params, *counted_params)
+        posting = send_posting(
+            t, legs, kind="freeze", at=at, order_id=order.id, guard=(f"{unrouted}{t.for_update}", unrouted_params)
+        )
+        if limit is not None:
+            send_card_use_undo(
+                t, chosen.name, key, day=day, amount=order.amount, order_id=order.id, unless=posting.condition
+            )
+        counted_day = None if limit is None else day
         channel_order_no = f"{self._prefix}{order.id:018d}"
         applied, applied_params = posting.condition
         t.send(
-            "UPDATE orders SET channel = ?, channel_order_no = ?, route_failure = NULL, routed_at = ?, updated_at = ?"
-            f" WHERE id = ? AND state = 'approved' AND channel IS NULL AND {applied}",
-            (chosen.name, channel_order_no, at, at, order.id, *applied_params),
+            "UPDATE orders SET channel = ?, channel_order_no = ?, card_limit_day = ?, route_failure = NULL,"
+            f" routed_at = ?, updated_at = ? WHERE id = ? AND state = 'approved' AND channel IS NULL AND {applied}",
+            (chosen.name, channel_order_no, counted_day, at, at, order.id, *applied_params),
         )
         when = from_micros(at)
         routed = msgspec.structs.replace(
             order,
             channel=chosen.name,
             channel_order_no=channel_order_no,
+            card_limit_day=counted_day,
             route_failure=None,
             routed_at=when,
             updated_at=when,
         )
-        return _Freeze(routed, posting)
+        return _Freeze(routed, posting, counted)
 
     def _route_failed(self, t: Tx | None, order: Order, reason: str, at: int) -> Order:
         row = self._one(
@@ -393,8 +448,8 @@ class PayoutEngine:
                 " WHERE id = ? AND state = 'dispatching'",
                 (code, reason, operator, at, at, order_id),
             )
+            self._release_limits(t, order)  # before the posting: order, counts, accounts is every route's lock order
             self._post_outcome(t, order, "unfreeze", at)
-            self._release_limits(t, order)
             return order
 
         return self._run(tx, work)
@@ -473,6 +528,8 @@ class PayoutEngine:
     def _release_limits(self, t: Tx, order: Order) -> None:
         key = card_key(order.recipient.account_no)
         release_order(t, order.merchant_id, key, day=order.business_day, amount=order.amount)
+        if order.channel is not None and order.card_limit_day is not None:
+            release_card_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)
 
 
 _RULES = {

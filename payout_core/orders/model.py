@@ -62,6 +62,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     routed_at: datetime | None
     dispatched_at: datetime | None
     finished_at: datetime | None
+    # The business day its channel's per-card daily limit counted it (given back if it fails); None: no such limit.
+    card_limit_day: str | None = None
 
     def __repr__(self) -> str:
         return (

@@ -11,9 +11,10 @@ from payout_core.store import Row, from_micros
 COLUMNS = (
     "id, merchant_id, merchant_order_no, amount, recipient, state, business_day, channel, channel_order_no,"
     " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
-    " dispatched_at, finished_at"
+    " dispatched_at, finished_at, card_limit_day"
 )
 WIDTH = COLUMNS.count(",") + 1  # a row of COLUMNS, first in a wider row
+ORDERS_COLUMNS = ", ".join(f"orders.{name.strip()}" for name in COLUMNS.split(","))  # COLUMNS in a join
 
 _decode_recipient = msgspec.json.Decoder(Recipient).decode
 
@@ -27,7 +28,7 @@ def to_order(row: Row) -> Order:
         :14
     ]
     created, updated, approved, routed, dispatched, finished = (
-        None if t is None else from_micros(int(t)) for t in row[14:]
+        None if t is None else from_micros(int(t)) for t in row[14:20]
     )
     assert created is not None and updated is not None  # NOT NULL columns
     return Order(
@@ -51,6 +52,7 @@ def to_order(row: Row) -> Order:
         routed_at=routed,
         dispatched_at=dispatched,
         finished_at=finished,
+        card_limit_day=row[20],
     )
 
 

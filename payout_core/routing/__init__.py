@@ -1,7 +1,16 @@
 """Routing: which channel accounts can carry a payout, and a seedable weighted pick among them."""
 
-from payout_core.routing.channels import ACTIVE_ROUTES, ChannelRoute, routes_of, save_route
+from payout_core.routing.channels import ACTIVE_ROUTES, Candidate, ChannelRoute, routes_of, save_route
 from payout_core.routing.choice import choose, choose_eligible
 from payout_core.routing.eligibility import refusals
 
-__all__ = ["ACTIVE_ROUTES", "ChannelRoute", "choose", "choose_eligible", "refusals", "routes_of", "save_route"]
+__all__ = [
+    "ACTIVE_ROUTES",
+    "Candidate",
+    "ChannelRoute",
+    "choose",
+    "choose_eligible",
+    "refusals",
+    "routes_of",
+    "save_route",
+]

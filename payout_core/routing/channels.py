@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -47,7 +47,20 @@ ACTIVE_ROUTES = (
 )
 
 
-def routes_of(rows: Iterable[Sequence[Any]]) -> list[tuple[ChannelRoute, int]]:
-    """Each route of (name, profile, weight, balance) rows with its available balance; an all-NULL row (an outer
-    join that found no active route) is skipped."""
-    return [(ChannelRoute(name=n, profile=p, weight=int(w)), int(b)) for n, p, w, b in rows if n is not None]
+class Candidate(NamedTuple):
+    """A route as the router weighs it: its channel account's available balance and what the order's card has
+    already been paid through it today (for a profile with a per-card daily limit)."""
+
+    route: ChannelRoute
+    available: int
+    card_used: int
+
+
+def routes_of(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
+    """Candidates of (name, profile, weight, balance, card_used) rows; an all-NULL row (an outer join that found
+    no active route) is skipped."""
+    return [
+        Candidate(ChannelRoute(name=n, profile=p, weight=int(w)), int(b), int(u))
+        for n, p, w, b, u in rows
+        if n is not None
+    ]

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from msgspec.structs import replace
 
-from payout_core.channels import UnknownChannel, channel
+from cardbin.pan import mask
+from payout_core.channels import ChannelProfile, UnknownChannel, channel
 from payout_core.ledger import channel_account, merchant_account
-from payout_core.orders import Merchant, PayoutEngine
+from payout_core.limits import LimitExceeded
+from payout_core.orders import Merchant, Order, PayoutEngine
 from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
+from payout_core.store import Store
 from payout_core.validation import validate
 
-from .conftest import recipient, run_threads
+from .conftest import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 
@@ -153,8 +158,135 @@ def test_refusals_name_bank_and_balance() -> None:
     no_bank = replace(recipient(100), bank_code=None, bank_name=None)
     assert "bank_code:required" in refusals(profile, no_bank, 100)
     assert refusals(profile, recipient(101), 100) == ["channel balance 100 < 101"]
+    assert refusals(profile, recipient(101), 101, card_used=WX_CARD_DAY - 100) == [
+        f"card daily limit {WX_CARD_DAY}: {WX_CARD_DAY - 100} used today + 101"
+    ]
 
 
 def test_unknown_profile_refused_when_configured(engine: PayoutEngine) -> None:
     with pytest.raises(UnknownChannel):
         engine.add_channel(ChannelRoute(name="x", profile="no_such_profile"))
+
+
+# --- a channel's own per-card daily limit (wechat_bank: 20,000 CNY to one card per channel account per day) ---------
+
+WX_CARD_DAY = 2_000_000
+
+
+def test_channel_card_limit_sums_the_days_orders(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank")
+    first = shop.route(shop.submit("m1", "a", recipient(1_500_000)).id, random.Random(0))
+    assert (first.channel, first.card_limit_day) == ("wx", "2026-03-02")
+    over = shop.route(shop.submit("m1", "b", recipient(600_000)).id, random.Random(0))
+    assert over.channel is None and over.route_failure is not None
+    assert f"wx: card daily limit {WX_CARD_DAY}: 1500000 used today + 600000" in over.route_failure
+    assert PAN not in over.route_failure
+    exact = shop.route(shop.submit("m1", "c", recipient(500_000)).id, random.Random(0))
+    assert exact.channel == "wx"  # 1,500,000 + 500,000 is the limit itself
+    other_card = recipient(WX_CARD_DAY, account_no="6222020200112233445")
+    assert shop.route(shop.submit("m1", "d", other_card).id, random.Random(0)).channel == "wx"
+    assert shop.balance(channel_account("wx", "in_flight")) == 1_500_000 + 500_000 + WX_CARD_DAY
+
+
+def test_a_channel_without_the_limit_takes_what_the_limited_one_refuses(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank", weight=1000)
+    add(shop, "ali", "alipay_bankcard", weight=1)
+    shop.route(shop.submit("m1", "a", recipient(WX_CARD_DAY)).id, random.Random(0))
+    second = shop.route(shop.submit("m1", "b", recipient(100)).id, random.Random(0))
+    assert (second.channel, second.card_limit_day) == ("ali", None)
+
+
+def test_explicit_failure_gives_the_cards_room_back_and_success_keeps_it(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank")
+    failed = shop.route(shop.submit("m1", "a", recipient(1_500_000)).id, random.Random(0))
+    shop.mark_dispatching(failed.id)
+    shop.mark_failed(failed.id, code="FAILED", reason="bank refused")
+    kept = shop.route(shop.submit("m1", "b", recipient(1_500_000)).id, random.Random(0))
+    assert kept.channel == "wx"
+    shop.mark_dispatching(kept.id)
+    shop.mark_succeeded(kept.id)
+    refused = shop.route(shop.submit("m1", "c", recipient(600_000)).id, random.Random(0))
+    assert refused.channel is None and "card daily limit" in (refused.route_failure or "")
+
+
+def test_the_next_business_day_starts_afresh(shop: PayoutEngine, clock: Clock) -> None:
+    add(shop, "wx", "wechat_bank")
+    shop.route(shop.submit("m1", "a", recipient(WX_CARD_DAY)).id, random.Random(0))
+    waiting = shop.submit("m1", "b", recipient(100))
+    assert shop.route(waiting.id, random.Random(0)).channel is None
+    clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))  # midnight in Beijing: a new business day there
+    again = shop.route(waiting.id, random.Random(0))
+    assert (again.channel, again.card_limit_day) == ("wx", "2026-03-03")
+
+
+def test_a_freeze_refused_for_the_merchants_funds_counts_nothing(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
+    engine.deposit("m1", 1_000)
+    add(engine, "wx", "wechat_bank")
+    short = engine.route(engine.submit("m1", "a", recipient(5_000)).id, random.Random(0))
+    assert short.route_failure == "merchant balance 1000 < 5000"
+    engine.deposit("m1", 10**8)
+    full = engine.route(engine.submit("m1", "b", recipient(WX_CARD_DAY)).id, random.Random(0))
+    assert full.channel == "wx"  # had the refused 5,000 stayed counted, the card's day would be over its limit
+
+
+def test_concurrent_routes_never_pass_the_cards_limit(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank")
+    orders = [shop.submit("m1", f"o{i}", recipient(500_000)).id for i in range(8)]
+    _, errors = run_threads(len(orders), lambda i: shop.route(orders[i], random.Random(i)))
+    assert errors == []
+    routed = [o for o in orders if shop.get(o).channel == "wx"]
+    assert len(routed) == 4  # 4 × 500,000 fills the card's 2,000,000 on wx
+    assert shop.balance(channel_account("wx", "in_flight")) == WX_CARD_DAY
+    assert all("card daily limit" in (shop.get(o).route_failure or "") for o in set(orders) - set(routed))
+
+
+class RaceAtCall:
+    """Channel profiles that, at the n-th lookup made by the routing thread, let another route take `amount` of the
+    same card's room on wx to completion first: a race between reading the card's use and counting it."""
+
+    def __init__(self, engine: PayoutEngine, n: int, amount: int) -> None:
+        self.engine, self.n, self.amount, self.calls = engine, n, amount, 0
+        self.racer = threading.get_ident()
+
+    def __call__(self, name: str) -> ChannelProfile:
+        if threading.get_ident() == self.racer:
+            self.calls += 1
+            if self.calls == self.n:
+                done, errors = run_threads(1, self.rival)
+                assert errors == [] and done[0].channel == "wx"
+        return channel(name)
+
+    def rival(self, _: int) -> Order:
+        return self.engine.route(self.engine.submit("m1", "rival", recipient(self.amount)).id, random.Random(0))
+
+
+def test_a_rival_route_between_read_and_count_refuses_the_freeze(store: Store, clock: Clock) -> None:
+    racing = RaceAtCall(PayoutEngine(store, clock=clock), 1, 1_000_000)  # call 1 weighs wx after the unlocked read
+    engine = PayoutEngine(store, clock=clock, profiles=racing)
+    racing.engine = engine
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
+    engine.deposit("m1", 10**10)
+    add(engine, "wx", "wechat_bank")
+    late = engine.route(engine.submit("m1", "late", recipient(1_500_000)).id, random.Random(0))
+    assert late.channel is None and f"card daily limit {WX_CARD_DAY}: 1000000 used today" in (late.route_failure or "")
+    assert engine.balance(channel_account("wx", "in_flight")) == 1_000_000
+    assert engine.entries(late.id) == []
+
+
+def test_in_a_callers_transaction_the_race_raises_and_writes_nothing(store: Store, clock: Clock) -> None:
+    if store.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no route can run inside another's transaction")
+    racing = RaceAtCall(PayoutEngine(store, clock=clock), 2, 1_000_000)  # call 2 sends the freeze, under the lock
+    engine = PayoutEngine(store, clock=clock, profiles=racing)
+    racing.engine = engine
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
+    engine.deposit("m1", 10**10)
+    add(engine, "wx", "wechat_bank")
+    late = engine.submit("m1", "late", recipient(1_500_000))
+    with pytest.raises(LimitExceeded) as refused, store.transaction() as tx:
+        engine.route(late.id, random.Random(0), tx=tx)
+    assert refused.value.scope == "channel card" and refused.value.used == 1_000_000
+    assert refused.value.subject == f"{mask(PAN)} via wx" and PAN not in str(refused.value)
+    assert engine.get(late.id).channel is None and engine.entries(late.id) == []
+    assert engine.balance(channel_account("wx", "in_flight")) == 1_000_000

@@ -9,7 +9,7 @@ from payout_core.limits.channel import (
     send_card_use,
     send_card_use_undo,
 )
-from payout_core.limits.daily import CHINA, business_day, card_key, consume_order, release_order, used
+from payout_core.limits.daily import CHINA, business_day, card_key, consume_order, refusal, release_order, used
 from payout_core.limits.errors import CallerNotAllowed, LimitError, LimitExceeded
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "check_caller",
     "consume_order",
     "parse_allowlist",
+    "refusal",
     "release_card_use",
     "release_order",
     "send_card_use",

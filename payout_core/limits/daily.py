@@ -46,19 +46,31 @@ def used(tx: Tx, scope: Scope, merchant_id: str, subject: str, day: str) -> int:
     return 0 if row is None else int(row[0])
 
 
-# Both counters in one statement: each row is raised only if it stays within its own limit (NULL: no limit), and
-# the rows returned say which were raised. A missing row is a refusal; the caller's transaction then rolls back.
-# Rows are locked card first, then merchant, as release_order does: concurrent orders cannot deadlock.
+# Both counters in one statement, with the merchant's limits read from its row in the same statement. A counter that
+# would pass its limit (NULL: no limit) is written as NULL, which the NOT NULL column refuses: the statement fails
+# and its transaction rolls back, so the submission can be sent with its commit and still be refused in full. Rows
+# are locked card first, then merchant, as release_order does: concurrent orders cannot deadlock. An unknown
+# merchant selects no row and counts nothing.
 _CONSUME = (
     "INSERT INTO daily_usage (scope, merchant_id, subject, day, used)"
-    " VALUES ('card', ?, ?, ?, ?), ('merchant', ?, '', ?, ?)"
-    " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = daily_usage.used + excluded.used"
-    " WHERE daily_usage.used + excluded.used <= COALESCE(CASE excluded.scope WHEN 'card' THEN CAST(? AS BIGINT)"
-    " ELSE CAST(? AS BIGINT) END, daily_usage.used + excluded.used) RETURNING scope"
+    " SELECT 'card', id, ?, ?, CASE WHEN ? <= per_card_daily_limit THEN ? END FROM merchants WHERE id = ?"
+    " UNION ALL SELECT 'merchant', id, '', ?, CASE WHEN daily_limit IS NULL OR ? <= daily_limit THEN ? END"
+    " FROM merchants WHERE id = ?"
+    " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = CASE WHEN daily_usage.used + excluded.used"
+    " <= (SELECT CASE excluded.scope WHEN 'card' THEN m.per_card_daily_limit ELSE COALESCE(m.daily_limit,"
+    " daily_usage.used + excluded.used) END FROM merchants m WHERE m.id = excluded.merchant_id)"
+    " THEN daily_usage.used + excluded.used END"
 )
 
 
-def consume_order(
+def consume_order(tx: Tx, merchant_id: str, *, key: str, day: str, amount: int) -> None:
+    """Count one new order against both of the merchant's limits (`key` = card_key(account_no)), sent with the
+    next statement or the commit. A refusal fails it with ConstraintViolation("not_null") and rolls the whole
+    transaction back; `refusal` then says which limit it passed."""
+    tx.send(_CONSUME, (key, day, amount, amount, merchant_id, day, amount, amount, merchant_id))
+
+
+def refusal(
     tx: Tx,
     merchant_id: str,
     account_no: str,
@@ -68,23 +80,15 @@ def consume_order(
     amount: int,
     per_card: int,
     per_merchant: int | None,
-) -> None:
-    """Count one new order against both limits (`key` = card_key(account_no)), or refuse it naming the first limit
-    it exceeds, the card masked; the refusal's transaction rolls back, so nothing stays counted."""
-    if amount > per_card:
-        refused: Scope | None = "card"
-    elif per_merchant is not None and amount > per_merchant:
-        refused = "merchant"
-    else:
-        params = (merchant_id, key, day, amount, merchant_id, day, amount, per_card, per_merchant)
-        raised = {str(r[0]) for r in tx.all(_CONSUME, params)}
-        refused = "card" if "card" not in raised else "merchant" if "merchant" not in raised else None
-    if refused == "card":
-        so_far = used(tx, "card", merchant_id, key, day)
-        raise LimitExceeded("card", mask(account_no), day, limit=per_card, used=so_far, amount=amount)
-    if refused == "merchant":
-        so_far = used(tx, "merchant", merchant_id, "", day)
-        raise LimitExceeded("merchant", merchant_id, day, limit=per_merchant or 0, used=so_far, amount=amount)
+) -> LimitExceeded | None:
+    """The limit one more order of `amount` passes today, naming the card masked, or None if it fits both."""
+    card_so_far = used(tx, "card", merchant_id, key, day)
+    if card_so_far + amount > per_card:
+        return LimitExceeded("card", mask(account_no), day, limit=per_card, used=card_so_far, amount=amount)
+    merchant_so_far = used(tx, "merchant", merchant_id, "", day)
+    if per_merchant is not None and merchant_so_far + amount > per_merchant:
+        return LimitExceeded("merchant", merchant_id, day, limit=per_merchant, used=merchant_so_far, amount=amount)
+    return None
 
 
 def release_order(tx: Tx, merchant_id: str, key: str, *, day: str, amount: int) -> None:

@@ -1,7 +1,7 @@
 """PayoutEngine: the order lifecycle as conditional updates, each in one transaction with its ledger postings.
 
-Every mutating method takes an optional `tx` so a caller (dispatch) can make its own rows part of the same
-transaction; without it the method opens and commits its own.
+Every mutating method but submit takes an optional `tx` so a caller (dispatch) can make its own rows part of the
+same transaction; without it the method opens and commits its own.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from payout_core.limits import (
     card_used,
     check_caller,
     consume_order,
+    refusal,
     release_card_use,
     release_order,
     send_card_use,
@@ -57,11 +58,12 @@ from payout_core.orders.model import Merchant, Order, OrderState
 from payout_core.orders.rows import COLUMNS, ORDERS_COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
 from payout_core.routing import ACTIVE_ROUTES, ChannelRoute, choose_eligible, refusals, routes_of, save_route
-from payout_core.store import Deferred, Row, Store, Tx, from_micros, to_micros, utcnow
+from payout_core.store import ConstraintViolation, Deferred, Row, Store, Tx, from_micros, to_micros, utcnow
 
 T = TypeVar("T")
 
 ROUTE_ATTEMPTS = 3  # a channel drained by a concurrent router between our read and our freeze: read again
+SUBMIT_ATTEMPTS = 3  # a limit refusal that a concurrent failure's release made fit again: submit again
 
 MAX_ORDER_NO_LENGTH = 64
 
@@ -158,42 +160,74 @@ class PayoutEngine:
         recipient: Recipient,
         *,
         client_ip: str | None = None,
-        tx: Tx | None = None,
     ) -> Order:
         """Create the order, or return the existing one for the same key and content (OrderConflict otherwise).
 
-        `client_ip` is given by the merchant API and checked against the allowlist; in-process callers pass None.
-        A merchant with automatic approval gets its order approved in a second transaction (again on a replay
-        that finds it still `created`).
+        `client_ip` is given by the merchant API and checked against the allowlist first, in a read of its own;
+        in-process callers pass None. Then the merchant's row, the insert, both limit counters and the commit
+        travel in one round trip: a repeated order number or a passed limit fails the whole transaction, which is
+        then explained (the existing order, or LimitExceeded). A merchant with automatic approval gets its order
+        approved in a second transaction (again on a replay that finds it still `created`). Always its own
+        transactions: a replay fails a statement, which would poison a caller's.
         """
         _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
         if type(recipient.amount) is not int or recipient.amount <= 0:
             raise InvalidInput("amount", str(recipient.amount), "must be a positive integer number of fen")
+        if client_ip is not None:
+            check_caller(merchant_id, self.merchant(merchant_id).ip_allowlist, client_ip)
         now, at = self._now()
         day = business_day(now)
         key = card_key(recipient.account_no)
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            try:
+                order, merchant = self._create(merchant_id, merchant_order_no, recipient, key=key, day=day, at=at)
+                break
+            except ConstraintViolation:
+                explained = self._refused_submit(merchant_id, merchant_order_no, recipient, key, day)
+                if explained is not None:
+                    order, merchant = explained
+                    break
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise
+        if merchant.approval != "auto" or order.state != "created":
+            return order
+        try:  # also on a replay: a crash between the two transactions must not strand the order in `created`
+            return self.approve(order.id, "auto")
+        except TransitionError:  # a concurrent replay approved it first
+            return self.get(order.id)
 
-        def create(t: Tx) -> tuple[Order, bool]:
-            # The merchant's row and the insert share one round trip; the insert selects from merchants, so an
-            # unknown merchant inserts nothing. A refusal below raises and the transaction rolls the insert back.
+    def _create(
+        self, merchant_id: str, merchant_order_no: str, recipient: Recipient, *, key: str, day: str, at: int
+    ) -> tuple[Order, Merchant]:
+        """One round trip: the merchant's row, the insert (selecting from merchants, so an unknown merchant inserts
+        nothing), the limit counters and the commit."""
+        with self.store.transaction(durable=self._intake_durable) as t:
             sent = read_merchant(t, merchant_id)
-            row = t.one(
-                f"INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day,"
-                f" state, created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants"
-                f" WHERE id = ? ON CONFLICT (merchant_id, merchant_order_no) DO NOTHING RETURNING {COLUMNS}",
+            inserted = t.defer(
+                "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state,"
+                f" created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ?"
+                f" RETURNING {COLUMNS}",
                 (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, merchant_id),
             )
-            merchant = merchant_from(merchant_id, sent.rows())
-            if client_ip is not None:
-                check_caller(merchant_id, merchant.ip_allowlist, client_ip)
-            if row is None:
-                existing = self._find(t, merchant_id, merchant_order_no)
-                assert existing is not None  # the conflict that suppressed the insert is committed and visible
+            consume_order(t, merchant_id, key=key, day=day, amount=recipient.amount)
+        merchant = merchant_from(merchant_id, sent.rows())  # UnknownMerchant before looking for the order
+        return to_order(inserted.rows()[0]), merchant
+
+    def _refused_submit(
+        self, merchant_id: str, merchant_order_no: str, recipient: Recipient, key: str, day: str
+    ) -> tuple[Order, Merchant] | None:
+        """Why the database refused a submission: the existing order of a replay (or of a concurrent submission
+        that won), OrderConflict for other content, or LimitExceeded. None: it would fit now (a concurrent failure
+        gave room back), so submitting again may succeed."""
+        with self.store.transaction() as t:
+            merchant = load_merchant(t, merchant_id)
+            existing = self._find(t, merchant_id, merchant_order_no)
+            if existing is not None:
                 changed = differing_fields(existing, recipient)
                 if changed:
                     raise OrderConflict(merchant_id, merchant_order_no, existing.id, changed)
-                return existing, merchant.approval == "auto"
-            consume_order(
+                return existing, merchant
+            refused = refusal(
                 t,
                 merchant_id,
                 recipient.account_no,
@@ -203,15 +237,9 @@ class PayoutEngine:
                 per_card=merchant.per_card_daily_limit,
                 per_merchant=merchant.daily_limit,
             )
-            return to_order(row), merchant.approval == "auto"
-
-        order, auto = self._run(tx, create, durable=self._intake_durable)
-        if not auto or order.state != "created":
-            return order
-        try:  # also on a replay: a crash between the two transactions must not strand the order in `created`
-            return self.approve(order.id, "auto", tx=tx)
-        except TransitionError:  # a concurrent replay approved it first
-            return self.get(order.id, tx=tx)
+        if refused is not None:
+            raise refused
+        return None
 
     def approve(self, order_id: int, approver: str, *, tx: Tx | None = None) -> Order:
         _require_text("approver", approver)

@@ -2,11 +2,12 @@
 
 from payout_core.store.backend import Deferred, Params, Row, Store, Tx, open_store
 from payout_core.store.clock import from_micros, to_micros, utcnow
-from payout_core.store.errors import MigrationError, NestedTransaction, StoreError
+from payout_core.store.errors import ConstraintViolation, MigrationError, NestedTransaction, StoreError
 from payout_core.store.migrate import MIGRATIONS
 
 __all__ = [
     "MIGRATIONS",
+    "ConstraintViolation",
     "Deferred",
     "MigrationError",
     "NestedTransaction",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from payout_core.store.dialects import Dialect, PostgresDialect, SqliteDialect
-from payout_core.store.errors import NestedTransaction
+from payout_core.store.errors import ConstraintViolation, NestedTransaction
 
 Row = tuple[Any, ...]
 Params = Sequence[Any]
@@ -164,7 +164,8 @@ class Store:
 
     @contextmanager
     def transaction(self, *, write: bool = True, durable: bool = True) -> Iterator[Tx]:
-        """Commit on normal exit, roll back on any exception. Not re-entrant: pass the Tx down instead.
+        """Commit on normal exit, roll back on any exception. Not re-entrant: pass the Tx down instead. A UNIQUE or
+        NOT NULL violation is raised as ConstraintViolation, whichever the back end.
 
         durable=False: the commit returns before its log reaches the disk, so it holds its row locks for
         microseconds instead of a disk flush. A crash may forget it, but the log is sequential: the next durable
@@ -180,8 +181,11 @@ class Store:
                 tx.send(self.dialect.begin(write=write))  # PostgreSQL: travels with the first statement
                 yield tx
                 tx._commit()
-            except BaseException:
+            except BaseException as exc:
                 self.dialect.rollback(conn)
+                kind = self.dialect.violation(exc)
+                if kind is not None:
+                    raise ConstraintViolation(kind, str(exc)) from exc
                 raise
         finally:
             self._local.active = False

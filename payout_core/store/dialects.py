@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Protocol
 
 import psycopg
 
+from payout_core.store.errors import Violation
+
 _SAFE_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -59,10 +61,21 @@ class Dialect(Protocol):
 
     def rollback(self, conn: Any) -> None: ...
 
+    def violation(self, exc: BaseException) -> Violation | None:
+        """Which constraint a driver error broke, if it is a UNIQUE or NOT NULL violation."""
+        ...
+
 
 @functools.lru_cache(maxsize=512)
 def _pg_placeholders(text: str) -> str:
     return text.replace("%", "%%").replace("?", "%s")
+
+
+_SQLITE_VIOLATIONS: dict[str, Violation] = {
+    "SQLITE_CONSTRAINT_UNIQUE": "unique",
+    "SQLITE_CONSTRAINT_PRIMARYKEY": "unique",
+    "SQLITE_CONSTRAINT_NOTNULL": "not_null",
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,11 @@ class SqliteDialect:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
+    def violation(self, exc: BaseException) -> Violation | None:
+        if not isinstance(exc, sqlite3.IntegrityError):
+            return None
+        return _SQLITE_VIOLATIONS.get(getattr(exc, "sqlite_errorname", ""))
+
 
 @dataclass(frozen=True)
 class PostgresDialect:
@@ -161,3 +179,8 @@ class PostgresDialect:
     def rollback(self, conn: psycopg.Connection[Any]) -> None:
         if not conn.broken:  # a lost connection has rolled back already; do not hide the original error
             conn.execute("ROLLBACK")
+
+    def violation(self, exc: BaseException) -> Violation | None:
+        if isinstance(exc, psycopg.errors.UniqueViolation):
+            return "unique"
+        return "not_null" if isinstance(exc, psycopg.errors.NotNullViolation) else None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+Violation = Literal["unique", "not_null"]
+
 
 class StoreError(Exception):
     """Base of every error the store raises on purpose."""
@@ -13,3 +17,12 @@ class NestedTransaction(StoreError, RuntimeError):
 
 class MigrationError(StoreError):
     """A migration file is misnamed, duplicated, or was changed after it was applied."""
+
+
+class ConstraintViolation(StoreError):
+    """A statement broke a UNIQUE or NOT NULL constraint, so its transaction rolled back. Callers that let the
+    database refuse (a duplicate key, a refused counter written as NULL) catch it; the driver's error is the cause."""
+
+    def __init__(self, kind: Violation, detail: str) -> None:
+        self.kind: Violation = kind
+        super().__init__(f"{kind} constraint violated: {detail}")

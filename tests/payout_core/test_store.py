@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from payout_core.store import MIGRATIONS, MigrationError, NestedTransaction, Store, Tx, open_store
+from payout_core.store import MIGRATIONS, ConstraintViolation, MigrationError, NestedTransaction, Store, Tx, open_store
 from payout_core.store.migrate import discover
 
 from .conftest import make_store, run_threads
@@ -92,17 +92,23 @@ def _merchant_row(tx: Tx, merchant_id: str) -> None:
 def test_database_errors_roll_back_and_leave_the_store_usable(store: Store) -> None:
     with store.transaction() as tx:
         _merchant_row(tx, "m-dup")
-    with pytest.raises(Exception, match=r"(?i)unique"), store.transaction() as tx:
+    with pytest.raises(ConstraintViolation) as unsent, store.transaction() as tx:
         _merchant_row(tx, "m-new")
         _merchant_row(tx, "m-dup")  # an unread statement: its error surfaces at the latest at commit
-    with pytest.raises(Exception, match=r"(?i)unique"), store.transaction() as tx:
+    with pytest.raises(ConstraintViolation) as run, store.transaction() as tx:
         _merchant_row(tx, "m-new")
         tx.execute(
             "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
             " VALUES ('m-dup', 'auto', 1, NULL, '[]', 0)"
         )
+    with pytest.raises(ConstraintViolation) as null, store.transaction() as tx:
+        _merchant_row(tx, "m-new")
+        tx.send("UPDATE merchants SET per_card_daily_limit = NULL WHERE id = 'm-dup'")
+    assert (unsent.value.kind, run.value.kind, null.value.kind) == ("unique", "unique", "not_null")
+    with pytest.raises(Exception, match=r"(?i)check"), store.transaction() as tx:
+        tx.execute("UPDATE merchants SET approval = 'sometimes' WHERE id = 'm-dup'")  # other errors pass unchanged
     with store.transaction(write=False) as tx:
-        assert tx.all("SELECT id FROM merchants ORDER BY id") == [("m-dup",)]
+        assert tx.all("SELECT id, per_card_daily_limit FROM merchants ORDER BY id") == [("m-dup", 1)]
 
 
 def test_sent_statements_are_seen_by_the_next_read_and_counted_updates(store: Store) -> None:

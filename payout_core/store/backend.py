@@ -39,13 +39,20 @@ class Deferred:
 class Tx:
     """A live transaction. Write SQL once with `?` placeholders; the dialect adapts it."""
 
-    __slots__ = ("_conn", "_cur", "_dialect", "_pending")
+    __slots__ = ("_begin", "_conn", "_cur", "_dialect", "_pending")
 
-    def __init__(self, conn: Any, cur: Any, dialect: Dialect) -> None:
+    def __init__(self, conn: Any, cur: Any, dialect: Dialect, begin: str) -> None:
+        """`begin` opens the transaction: at once on SQLite; on PostgreSQL with the first statement that is read
+        before the commit, or never (see _commit)."""
         self._conn = conn
         self._cur = cur
         self._dialect = dialect
         self._pending: list[tuple[str, Params, Deferred | None]] = []  # not yet on the wire (PostgreSQL)
+        self._begin: str | None = None
+        if dialect.defers_sends:
+            self._begin = begin
+        else:
+            cur.execute(begin)
 
     @property
     def dialect(self) -> str:
@@ -100,11 +107,22 @@ class Tx:
             self._run(statement, ())
 
     def _commit(self) -> None:
-        self._run("COMMIT", ())  # a sent statement's error surfaces here at the latest
+        """A sent statement's error surfaces here at the latest. A PostgreSQL transaction none of whose statements
+        was read before the commit travels whole in one pipeline without BEGIN and COMMIT: the server runs the
+        statements up to the pipeline's Sync as one transaction, committed at the Sync or rolled back entirely on
+        an error."""
+        if self._begin is None:
+            self._run("COMMIT", ())
+        elif self._pending:
+            self._begin = None
+            self._run(None, ())
 
     def _run(self, sql: str | None, params: Params) -> None:
         """Plain execution (the cheapest per statement), unless sent statements wait: then one pipeline carries
         them and this one (if any) in a single round trip, and the cursor ends up holding this one's result."""
+        if self._begin is not None:  # the first round trip of an explicit transaction opens it
+            self._pending.insert(0, (self._begin, (), None))
+            self._begin = None
         if not self._pending:
             if sql is not None:
                 self._cur.execute(sql, params)
@@ -177,8 +195,7 @@ class Store:
         self._local.active = True
         try:
             try:
-                tx = Tx(conn, cur, self.dialect)
-                tx.send(self.dialect.begin(write=write))  # PostgreSQL: travels with the first statement
+                tx = Tx(conn, cur, self.dialect, self.dialect.begin(write=write))
                 yield tx
                 tx._commit()
             except BaseException as exc:

@@ -177,7 +177,9 @@ class PostgresDialect:
         return "BEGIN"
 
     def rollback(self, conn: psycopg.Connection[Any]) -> None:
-        if not conn.broken:  # a lost connection has rolled back already; do not hide the original error
+        # A lost connection has rolled back already (do not hide the original error), and a transaction that never
+        # reached the server, or ended at its pipeline's Sync, has nothing to roll back.
+        if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
 
     def violation(self, exc: BaseException) -> Violation | None:

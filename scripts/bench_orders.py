@@ -76,9 +76,9 @@ def payout_job(store: Store, run: Run) -> Callable[[int, int], None]:
             bank_name="中国工商银行",
         )
         order = engine.submit(merchant_of(run, i), f"r{run.round_no}-{i}", payee)
-        engine.approve(order.id, "bench")
+        approved = engine.approve(order.id, "bench")
         rng = rngs.setdefault(w, random.Random(i))
-        routed = engine.route(order.id, rng)
+        routed = engine.route(approved, rng)
         assert routed.channel is not None, routed.route_failure
 
     return job

@@ -72,7 +72,7 @@ class Bench:
     ) -> Order:
         """Submit (auto-approved), route (funds frozen) and tell the fake channel how to answer this order."""
         order = self.engine.submit(MERCHANT, merchant_order_no, recipient)
-        order = self.engine.route(order.id, rng)
+        order = self.engine.route(order, rng)
         if order.channel_order_no is None:
             raise RuntimeError(f"order {order.id} was not routed: {order.route_failure}")
         self.fake.program(order.channel_order_no, ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries))

@@ -57,8 +57,17 @@ from payout_core.orders.merchants import load_merchant, merchant_from, read_merc
 from payout_core.orders.model import Merchant, Order, OrderState
 from payout_core.orders.rows import COLUMNS, ORDERS_COLUMNS, WIDTH, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
-from payout_core.routing import ACTIVE_ROUTES, ChannelRoute, choose_eligible, refusals, routes_of, save_route
-from payout_core.store import ConstraintViolation, Deferred, Row, Store, Tx, from_micros, to_micros, utcnow
+from payout_core.routing import (
+    ACTIVE_ROUTES,
+    ROUTING_READ,
+    ChannelRoute,
+    RoutingTable,
+    choose_eligible,
+    refusals,
+    routes_of,
+    save_route,
+)
+from payout_core.store import ConstraintViolation, Deferred, Params, Row, Store, Tx, from_micros, to_micros, utcnow
 
 T = TypeVar("T")
 
@@ -118,6 +127,7 @@ class PayoutEngine:
         self._clock = clock
         self._profiles = profiles
         self._prefix = channel_order_prefix
+        self._routing: RoutingTable | None = None  # the active routes, read again after any refused freeze
 
     def _run(self, tx: Tx | None, work: Callable[[Tx], T], *, durable: bool = True) -> T:
         if tx is not None:
@@ -273,21 +283,26 @@ class PayoutEngine:
 
         return self._run(tx, work)
 
-    def route(self, order_id: int, rng: random.Random, *, tx: Tx | None = None) -> Order:
+    def route(self, order: int | Order, rng: random.Random, *, tx: Tx | None = None) -> Order:
         """Pick an eligible channel by weight and freeze the funds; the order stays `approved` until dispatch.
 
-        No eligible channel (or too little merchant balance) leaves it `approved` with `route_failure` saying why.
-        In its own transaction the order is read without a lock and the freeze travels with the claim and the
-        commit in one round trip; a refused freeze has written nothing, and the route is tried again under locks
-        to learn why.
+        `order` is its id, or the Order as the caller last saw it (approve's answer, a listing of approved orders):
+        its payee and amount never change, and the freeze checks its state. No eligible channel (or too little
+        merchant balance) leaves it `approved` with `route_failure` saying why.
+
+        In its own transaction the channel is drawn from the engine's copy of the active routes, and the freeze
+        travels with the claim and the commit in one round trip, conditioned on the order still being unrouted,
+        the copy being current, the balances covering it and the card's daily room. Anything else refuses it
+        without writing, and the route is done again from a fresh read under the order's lock, which also says why.
         """
+        order_id = order if isinstance(order, int) else order.id
         now, at = self._now()
         day = business_day(now)
         if tx is not None:
             return self._route_checked(tx, order_id, rng, at, day)
         for attempt in range(1, ROUTE_ATTEMPTS + 1):
             try:
-                if attempt == 1 and (routed := self._route_optimistic(order_id, rng, at, day)) is not None:
+                if attempt == 1 and (routed := self._route_optimistic(order, rng, at, day)) is not None:
                     return routed
                 with self.store.transaction(durable=self._intake_durable) as t:
                     return self._route_checked(t, order_id, rng, at, day)
@@ -300,17 +315,29 @@ class PayoutEngine:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _route_optimistic(self, order_id: int, rng: random.Random, at: int, day: str) -> Order | None:
-        """Route from an unlocked read; None when the freeze was refused (nothing written). The freeze locks the
-        order row before the accounts and applies only while the order is still approved and unrouted, so a
-        concurrent change to the order or the balances since the read only makes it refuse."""
-        read = self.store.all(_ROUTE_READ, (day, order_id), durable=self._intake_durable)
-        order, chosen, reason = self._choose(order_id, read, rng)
+    def _route_optimistic(self, order: int | Order, rng: random.Random, at: int, day: str) -> Order | None:
+        """Route from the routing copy without a lock; None when nothing was written (the order is not routable as
+        seen, no channel qualifies on what the copy knows, or the freeze was refused)."""
+        if isinstance(order, int):
+            row = self.store.one(f"SELECT {COLUMNS} FROM orders WHERE id = ?", (order,), durable=self._intake_durable)
+            if row is None:
+                return None
+            order = to_order(row)
+        if order.state != "approved" or order.routed:
+            return None
+        table = self._routing
+        if table is None:
+            table = self._routing = RoutingTable.of(self.store.all(ROUTING_READ, durable=self._intake_durable))
+        recipient = order.recipient
+        chosen, _ = choose_eligible(table.routes, rng, lambda r: refusals(self._profiles(r.profile), recipient, None))
         if chosen is None:
-            return self._route_failed(None, order, reason, at)
+            return None
         with self.store.transaction(durable=self._intake_durable) as t:
-            freeze = self._freeze(t, order, chosen, at, day)
-        return freeze.routed if freeze.posting.applied else None
+            freeze = self._freeze(t, order, chosen, at, day, provided=table.current)
+        if freeze.posting.applied:
+            return freeze.routed
+        self._routing = None  # perhaps refused for being out of date: read it again next time
+        return None
 
     def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int, day: str) -> Order:
         """Route under the order's row lock and learn the freeze's answer before the commit: a merchant short of
@@ -354,9 +381,18 @@ class PayoutEngine:
         detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
         return order, chosen, f"no eligible channel: {detail}"
 
-    def _freeze(self, t: Tx, order: Order, chosen: ChannelRoute, at: int, day: str) -> _Freeze:
+    def _freeze(
+        self,
+        t: Tx,
+        order: Order,
+        chosen: ChannelRoute,
+        at: int,
+        day: str,
+        *,
+        provided: tuple[str, Params] | None = None,
+    ) -> _Freeze:
         """Send the card's count (if the channel limits it), the freeze and the claim without waiting: all apply,
-        or none does."""
+        or none does. `provided` is a further SQL condition (and parameters) for all of them."""
         legs = (
             *transfer(
                 merchant_account(order.merchant_id, "available"),
@@ -367,7 +403,9 @@ class PayoutEngine:
                 channel_account(chosen.name, "available"), channel_account(chosen.name, "in_flight"), order.amount
             ),
         )
-        unrouted, unrouted_params = _UNROUTED, (order.id,)
+        unrouted, unrouted_params = _UNROUTED, tuple[object, ...]((order.id,))
+        if provided is not None:
+            unrouted, unrouted_params = f"{unrouted} AND {provided[0]}", (*unrouted_params, *provided[1])
         limit = self._profiles(chosen.profile).daily_card_limit
         counted: Deferred | None = None
         if limit is not None:

@@ -35,7 +35,33 @@ def save_route(tx: Tx, route: ChannelRoute, at: int) -> None:
         " active = excluded.active",
         (route.name, route.profile, route.weight, int(route.active), at),
     )
+    tx.execute("UPDATE routing_version SET version = version + 1 WHERE id = 1")
     open_channel_accounts(tx, route.name, at)
+
+
+# The configuration version and every active route, one row each (a NULL route when none is active).
+ROUTING_READ = (
+    "SELECT v.version, c.name, c.profile, c.weight FROM routing_version v LEFT JOIN channels c ON c.active = 1"
+    " WHERE v.id = 1 ORDER BY c.name"
+)
+
+
+class RoutingTable(NamedTuple):
+    """The active routes as of one configuration version, for routing without reading them each time."""
+
+    version: int
+    routes: tuple[ChannelRoute, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> RoutingTable:
+        """From the rows of ROUTING_READ."""
+        routes = tuple(ChannelRoute(name=n, profile=p, weight=int(w)) for _, n, p, w in rows if n is not None)
+        return cls(int(rows[0][0]), routes)
+
+    @property
+    def current(self) -> tuple[str, tuple[int]]:
+        """SQL condition and parameters that hold while no route has changed since this table was read."""
+        return "EXISTS (SELECT 1 FROM routing_version WHERE id = 1 AND version = ?)", (self.version,)
 
 
 # Active routes with their channel account's available balance, as a derived table (name, profile, weight, balance)

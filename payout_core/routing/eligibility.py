@@ -7,12 +7,13 @@ from payout_core.recipient import Recipient
 from payout_core.validation import validate
 
 
-def refusals(profile: ChannelProfile, recipient: Recipient, available: int, card_used: int = 0) -> list[str]:
+def refusals(profile: ChannelProfile, recipient: Recipient, available: int | None, card_used: int = 0) -> list[str]:
     """Why the channel cannot carry the payout; empty means eligible. Reasons name fields and codes, never values.
 
     `validate` covers the profile's account types, amount range, name and field rules and a bank it knows the
     recipient's bank of; a recipient whose bank is not named by code at all cannot be routed either.
-    `card_used` is what the recipient's card has already been paid through this channel account today.
+    `available` is the channel account's balance, None when unknown here (the freeze then checks it), and
+    `card_used` what the recipient's card has already been paid through this channel account today.
     """
     reasons = [f"{v.field}:{v.code}" for v in validate(recipient, profile)]
     if not recipient.bank_code:
@@ -22,6 +23,6 @@ def refusals(profile: ChannelProfile, recipient: Recipient, available: int, card
     limit = profile.daily_card_limit
     if limit is not None and card_used + recipient.amount > limit:
         reasons.append(f"card daily limit {limit}: {card_used} used today + {recipient.amount}")
-    if available < recipient.amount:
+    if available is not None and available < recipient.amount:
         reasons.append(f"channel balance {available} < {recipient.amount}")
     return reasons

@@ -14,7 +14,7 @@ from cardbin.pan import mask
 from payout_core.channels import ChannelProfile, UnknownChannel, channel
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.limits import LimitExceeded
-from payout_core.orders import Merchant, Order, PayoutEngine
+from payout_core.orders import IllegalTransition, Merchant, Order, PayoutEngine
 from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.store import Store
 from payout_core.validation import validate
@@ -290,3 +290,30 @@ def test_in_a_callers_transaction_the_race_raises_and_writes_nothing(store: Stor
     assert refused.value.subject == f"{mask(PAN)} via wx" and PAN not in str(refused.value)
     assert engine.get(late.id).channel is None and engine.entries(late.id) == []
     assert engine.balance(channel_account("wx", "in_flight")) == 1_000_000
+
+
+# --- routing from the engine's copy of the active routes ----------------------------------------------------------
+
+
+def test_a_route_change_elsewhere_is_followed_at_once(shop: PayoutEngine, store: Store, clock: Clock) -> None:
+    add(shop, "ali", "alipay_bankcard", weight=1000)
+    add(shop, "wx", "wechat_bank", weight=1)
+    assert shop.route(shop.submit("m1", "a", recipient(100)), random.Random(0)).channel == "ali"  # copy read
+    admin = PayoutEngine(store, clock=clock)  # another process reconfigures the routes
+    admin.add_channel(ChannelRoute(name="ali", profile="alipay_bankcard", weight=1000, active=False))
+    for i in range(5):
+        assert shop.route(shop.submit("m1", f"b{i}", recipient(100)), random.Random(i)).channel == "wx"
+    add(admin, "new", "lianlian", weight=10**6)
+    assert shop.route(shop.submit("m1", "c", recipient(100)), random.Random(0)).channel == "new"
+
+
+def test_route_takes_the_order_or_its_id_and_refuses_a_stale_snapshot(shop: PayoutEngine) -> None:
+    add(shop, "ali", "alipay_bankcard")
+    seen = shop.submit("m1", "a", recipient(100))
+    by_id = shop.route(shop.submit("m1", "b", recipient(100)).id, random.Random(0))
+    by_order = shop.route(seen, random.Random(0))
+    assert (by_order.channel, by_order.state, by_id.channel) == ("ali", "approved", "ali")
+    assert shop.get(seen.id) == by_order
+    with pytest.raises(IllegalTransition):
+        shop.route(seen, random.Random(0))  # the snapshot still says unrouted: the freeze refuses, the read explains
+    assert shop.balance(merchant_account("m1", "frozen")) == 200

@@ -50,38 +50,50 @@ class Run:
     processes: int
     workers: int
     merchants: int
+    batch: int
 
 
-def baseline_job(store: Store, run: Run) -> Callable[[int, int], None]:
-    def job(_w: int, i: int) -> None:
-        with store.transaction(durable=not run.fast) as tx:
-            row = tx.one("INSERT INTO bench_baseline (state, at) VALUES ('created', ?) RETURNING id", (i,))
-            assert row is not None
-            tx.execute("UPDATE bench_baseline SET state = 'approved' WHERE id = ? AND state = 'created'", (row[0],))
+def baseline_job(store: Store, run: Run) -> Callable[[int, list[int]], None]:
+    def job(_w: int, items: list[int]) -> None:
+        for i in items:
+            with store.transaction(durable=not run.fast) as tx:
+                row = tx.one("INSERT INTO bench_baseline (state, at) VALUES ('created', ?) RETURNING id", (i,))
+                assert row is not None
+                tx.execute("UPDATE bench_baseline SET state = 'approved' WHERE id = ? AND state = 'created'", (row[0],))
 
     return job
 
 
-def payout_job(store: Store, run: Run) -> Callable[[int, int], None]:
+def payout_job(store: Store, run: Run) -> Callable[[int, list[int]], None]:
+    """Payouts one by one (--batch 1: submit, approve, route), or a merchant's batch at a time (submit_many,
+    approve_many, route_many: each order still in its own transactions, a batch in one round trip per step)."""
     engine = PayoutEngine(store, fast_intake=run.fast)
     rngs: dict[int, random.Random] = {}
 
-    def job(w: int, i: int) -> None:
-        payee = Recipient(
-            name="张三",
-            account_no=f"622202{run.round_no:03d}{i:010d}",  # one card per payout: the usual spread of a payroll
-            account_type="personal",
-            amount=100 + i % 900,
-            bank_code="ICBC",
-            bank_name="中国工商银行",
-        )
-        order = engine.submit(merchant_of(run, i), f"r{run.round_no}-{i}", payee)
-        approved = engine.approve(order.id, "bench")
-        rng = rngs.setdefault(w, random.Random(i))
-        routed = engine.route(approved, rng)
-        assert routed.channel is not None, routed.route_failure
+    def job(w: int, items: list[int]) -> None:
+        rng = rngs.setdefault(w, random.Random(items[0]))
+        merchant = merchant_of(run, items[0] // run.batch)  # a batch is one merchant's
+        if run.batch == 1:
+            orders = [engine.submit(merchant, f"r{run.round_no}-{i}", payee(run, i)) for i in items]
+            routed = [engine.route(engine.approve(o.id, "bench"), rng) for o in orders]
+        else:
+            orders = engine.submit_many(merchant, [(f"r{run.round_no}-{i}", payee(run, i)) for i in items])
+            routed = engine.route_many(engine.approve_many([o.id for o in orders], "bench"), rng)
+        for order in routed:
+            assert order.channel is not None, order.route_failure
 
     return job
+
+
+def payee(run: Run, i: int) -> Recipient:
+    return Recipient(
+        name="张三",
+        account_no=f"622202{run.round_no:03d}{i:010d}",  # one card per payout: the usual spread of a payroll
+        account_type="personal",
+        amount=100 + i % 900,
+        bank_code="ICBC",
+        bank_name="中国工商银行",
+    )
 
 
 def merchant_of(run: Run, i: int) -> str:
@@ -98,9 +110,10 @@ def work(run: Run, index: int, barrier: Any) -> tuple[float, float]:
 
     def thread(w: int) -> None:
         ready.wait()
+        ours = mine[w :: run.workers]
         try:
-            for i in mine[w :: run.workers]:
-                job(w, i)
+            for start in range(0, len(ours), run.batch):
+                job(w, ours[start : start + run.batch])
         except BaseException as exc:
             errors.append(exc)
 
@@ -176,7 +189,7 @@ def measure(store: Store, url: str, schema: str | None, args: argparse.Namespace
     base: list[float] = []
     pay: list[float] = []
     for r in range(args.rounds):
-        shape = (args.orders, args.processes, args.workers, args.merchants)
+        shape = (args.orders, args.processes, args.workers, args.merchants, args.batch)
         run = Run(url, schema, "baseline", fast, 2 * r + fast, *shape)
         base.append(rate(run))
         run = dataclasses.replace(run, kind="payouts")
@@ -194,10 +207,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="threads per process")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--merchants", type=int, default=1, help="payouts spread over this many merchants")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="approve and route this many at a time (approve_many, route_many)"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     print(
-        f"orders/round={args.orders} merchants={args.merchants} processes={args.processes}"
+        f"orders/round={args.orders} merchants={args.merchants} batch={args.batch} processes={args.processes}"
         f" threads/process={args.workers} rounds={args.rounds} (medians); fast = PayoutEngine(fast_intake=True)"
     )
     for backend in backends:

@@ -7,7 +7,7 @@ same transaction; without it the method opens and commits its own.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple, TypeVar
 
@@ -97,6 +97,12 @@ class _Freeze(NamedTuple):
     counted: Deferred | None
 
 
+def _check_submission(merchant_order_no: str, recipient: Recipient) -> None:
+    _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
+    if type(recipient.amount) is not int or recipient.amount <= 0:
+        raise InvalidInput("amount", str(recipient.amount), "must be a positive integer number of fen")
+
+
 def _require_text(field: str, value: str | None, max_length: int = 256) -> str:
     if not value or not value.strip() or len(value) > max_length:
         raise InvalidInput(field, value or "", f"must be non-empty text of at most {max_length} characters")
@@ -180,19 +186,18 @@ class PayoutEngine:
         approved in a second transaction (again on a replay that finds it still `created`). Always its own
         transactions: a replay fails a statement, which would poison a caller's.
         """
-        _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
-        if type(recipient.amount) is not int or recipient.amount <= 0:
-            raise InvalidInput("amount", str(recipient.amount), "must be a positive integer number of fen")
+        _check_submission(merchant_order_no, recipient)
         if client_ip is not None:
             check_caller(merchant_id, self.merchant(merchant_id).ip_allowlist, client_ip)
         now, at = self._now()
         day = business_day(now)
-        key = card_key(recipient.account_no)
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
-                order, merchant = self._create(merchant_id, merchant_order_no, recipient, key=key, day=day, at=at)
+                created, merchant = self._create(merchant_id, [(merchant_order_no, recipient)], day=day, at=at)
+                order = created[0]
                 break
             except ConstraintViolation:
+                key = card_key(recipient.account_no)
                 explained = self._refused_submit(merchant_id, merchant_order_no, recipient, key, day)
                 if explained is not None:
                     order, merchant = explained
@@ -206,22 +211,45 @@ class PayoutEngine:
         except TransitionError:  # a concurrent replay approved it first
             return self.get(order.id)
 
+    def submit_many(
+        self, merchant_id: str, items: Sequence[tuple[str, Recipient]], *, client_ip: str | None = None
+    ) -> list[Order]:
+        """Submit a merchant's batch (批量代付: merchant order number and payee each), every order in its own
+        transaction as `submit` would, all in one round trip. The outcome is that of submitting them one after the
+        other: a replay returns the existing order, a refusal raises, the orders before it stay submitted and the
+        ones after it are not. Bad input in any item is refused before anything is written."""
+        for merchant_order_no, recipient in items:
+            _check_submission(merchant_order_no, recipient)
+        if client_ip is not None:
+            check_caller(merchant_id, self.merchant(merchant_id).ip_allowlist, client_ip)
+        now, at = self._now()
+        try:
+            created, merchant = self._create(merchant_id, items, day=business_day(now), at=at)
+        except ConstraintViolation:  # a replay or a passed limit: one at a time, as submit explains them
+            return [self.submit(merchant_id, no, recipient) for no, recipient in items]
+        if merchant.approval != "auto":
+            return created
+        return self.approve_many([o.id for o in created], "auto")
+
     def _create(
-        self, merchant_id: str, merchant_order_no: str, recipient: Recipient, *, key: str, day: str, at: int
-    ) -> tuple[Order, Merchant]:
-        """One round trip: the merchant's row, the insert (selecting from merchants, so an unknown merchant inserts
-        nothing), the limit counters and the commit."""
-        with self.store.transaction(durable=self._intake_durable) as t:
-            sent = read_merchant(t, merchant_id)
-            inserted = t.defer(
-                "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state,"
-                f" created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ?"
-                f" RETURNING {COLUMNS}",
-                (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, merchant_id),
-            )
-            consume_order(t, merchant_id, key=key, day=day, amount=recipient.amount)
-        merchant = merchant_from(merchant_id, sent.rows())  # UnknownMerchant before looking for the order
-        return to_order(inserted.rows()[0]), merchant
+        self, merchant_id: str, items: Sequence[tuple[str, Recipient]], *, day: str, at: int
+    ) -> tuple[list[Order], Merchant]:
+        """One round trip: the merchant's row, then per order its insert (selecting from merchants, so an unknown
+        merchant inserts nothing) and limit counters, as a transaction of its own."""
+        inserted: list[Deferred] = []
+        sent: Deferred | None = None
+        with self.store.transactions(durable=self._intake_durable) as batch:
+            for merchant_order_no, recipient in items:
+                with batch.transaction() as t:
+                    sent = sent or read_merchant(t, merchant_id)
+                    key = card_key(recipient.account_no)
+                    row = (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at)
+                    inserted.append(t.defer(_INSERT_ORDER, (*row, merchant_id)))
+                    consume_order(t, merchant_id, key=key, day=day, amount=recipient.amount)
+        if sent is None:
+            return [], self.merchant(merchant_id)
+        merchant = merchant_from(merchant_id, sent.rows())  # UnknownMerchant before looking for the orders
+        return [to_order(d.rows()[0]) for d in inserted], merchant
 
     def _refused_submit(
         self, merchant_id: str, merchant_order_no: str, recipient: Recipient, key: str, day: str
@@ -254,14 +282,23 @@ class PayoutEngine:
     def approve(self, order_id: int, approver: str, *, tx: Tx | None = None) -> Order:
         _require_text("approver", approver)
         at = self._now()[1]
-        return self._move(
-            tx,
-            order_id,
-            "approve",
-            "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ? WHERE id = ? AND state = 'created'",
-            (approver, at, at, order_id),
-            durable=self._intake_durable,
-        )
+        return self._move(tx, order_id, "approve", _APPROVE, (approver, at, at, order_id), durable=self._intake_durable)
+
+    def approve_many(self, order_ids: Sequence[int], approver: str) -> list[Order]:
+        """Approve several orders (批量审批), each in its own transaction as `approve` would, in one round trip.
+
+        Returns every order as it now is, in the given order: `approved`, or as it was when it was not `created`
+        (look at `.state`). UnknownOrder if an id does not exist.
+        """
+        _require_text("approver", approver)
+        at = self._now()[1]
+        with self.store.transactions(durable=self._intake_durable) as batch:
+            moves = []
+            for order_id in order_ids:
+                with batch.transaction() as t:
+                    moves.append(t.defer(f"UPDATE orders {_APPROVE} RETURNING {COLUMNS}", (approver, at, at, order_id)))
+        approved = [move.rows() for move in moves]
+        return [to_order(rows[0]) if rows else self.get(i) for i, rows in zip(order_ids, approved, strict=True)]
 
     def reject(self, order_id: int, approver: str, reason: str, *, tx: Tx | None = None) -> Order:
         """Only before routing: once funds are frozen, only an explicit failure may release them."""
@@ -295,18 +332,61 @@ class PayoutEngine:
         the copy being current, the balances covering it and the card's daily room. Anything else refuses it
         without writing, and the route is done again from a fresh read under the order's lock, which also says why.
         """
-        order_id = order if isinstance(order, int) else order.id
         now, at = self._now()
         day = business_day(now)
         if tx is not None:
-            return self._route_checked(tx, order_id, rng, at, day)
+            return self._route_checked(tx, order if isinstance(order, int) else order.id, rng, at, day)
+        if isinstance(order, int):  # the order as it is now, read without a lock
+            row = self.store.one(f"SELECT {COLUMNS} FROM orders WHERE id = ?", (order,), durable=self._intake_durable)
+            if row is None:
+                raise UnknownOrder(order)
+            order = to_order(row)
+        return self._route_all([order], rng, at, day)[0]
+
+    def route_many(self, orders: Sequence[Order], rng: random.Random) -> list[Order]:
+        """Route several orders (a router worker's batch of approved orders), each in its own transaction as
+        `route` would, the freezes of all of them in one round trip. Returns them as routed, in the given order."""
+        now, at = self._now()
+        return self._route_all(orders, rng, at, business_day(now))
+
+    def _route_all(self, orders: Sequence[Order], rng: random.Random, at: int, day: str) -> list[Order]:
+        """Draw each order's channel from the routing copy and send every freeze as its own transaction, together;
+        route the ones refused (or not drawable from what the copy knows) again from a fresh read under locks."""
+        table = self._routing
+        if table is None:
+            table = self._routing = RoutingTable.of(self.store.all(ROUTING_READ, durable=self._intake_durable))
+        freezes: list[_Freeze | None] = []
+        with self.store.transactions(durable=self._intake_durable) as batch:
+            for order in orders:
+                chosen = self._draw(order, table, rng)
+                if chosen is None:
+                    freezes.append(None)
+                    continue
+                with batch.transaction() as t:
+                    freezes.append(self._freeze(t, order, chosen, at, day, provided=table.current))
+        routed = [f.routed if f is not None and f.posting.applied else None for f in freezes]
+        if any(f is not None and r is None for f, r in zip(freezes, routed, strict=True)):
+            self._routing = None  # perhaps refused for being out of date: read it again next time
+        return [
+            r if r is not None else self._route_locked(o.id, rng, at, day) for o, r in zip(orders, routed, strict=True)
+        ]
+
+    def _draw(self, order: Order, table: RoutingTable, rng: random.Random) -> ChannelRoute | None:
+        """The channel for an order as the caller saw it, from what the copy knows (balances and the card's day are
+        checked by the freeze); None when it does not look routable or no channel qualifies."""
+        if order.state != "approved" or order.routed:
+            return None
+        recipient = order.recipient
+        chosen, _ = choose_eligible(table.routes, rng, lambda r: refusals(self._profiles(r.profile), recipient, None))
+        return chosen
+
+    def _route_locked(self, order_id: int, rng: random.Random, at: int, day: str) -> Order:
+        """Route from a fresh read under the order's lock, again when a concurrent route took the channel's money
+        or the card's room on it between that read and the freeze."""
         for attempt in range(1, ROUTE_ATTEMPTS + 1):
             try:
-                if attempt == 1 and (routed := self._route_optimistic(order, rng, at, day)) is not None:
-                    return routed
                 with self.store.transaction(durable=self._intake_durable) as t:
                     return self._route_checked(t, order_id, rng, at, day)
-            # A concurrent route took the channel's money or the card's room on it since we read them: read again.
             except InsufficientFunds as exc:
                 if not exc.account.startswith("channel:") or attempt == ROUTE_ATTEMPTS:
                     raise
@@ -314,30 +394,6 @@ class PayoutEngine:
                 if exc.scope != "channel card" or attempt == ROUTE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _route_optimistic(self, order: int | Order, rng: random.Random, at: int, day: str) -> Order | None:
-        """Route from the routing copy without a lock; None when nothing was written (the order is not routable as
-        seen, no channel qualifies on what the copy knows, or the freeze was refused)."""
-        if isinstance(order, int):
-            row = self.store.one(f"SELECT {COLUMNS} FROM orders WHERE id = ?", (order,), durable=self._intake_durable)
-            if row is None:
-                return None
-            order = to_order(row)
-        if order.state != "approved" or order.routed:
-            return None
-        table = self._routing
-        if table is None:
-            table = self._routing = RoutingTable.of(self.store.all(ROUTING_READ, durable=self._intake_durable))
-        recipient = order.recipient
-        chosen, _ = choose_eligible(table.routes, rng, lambda r: refusals(self._profiles(r.profile), recipient, None))
-        if chosen is None:
-            return None
-        with self.store.transaction(durable=self._intake_durable) as t:
-            freeze = self._freeze(t, order, chosen, at, day, provided=table.current)
-        if freeze.posting.applied:
-            return freeze.routed
-        self._routing = None  # perhaps refused for being out of date: read it again next time
-        return None
 
     def _route_checked(self, t: Tx, order_id: int, rng: random.Random, at: int, day: str) -> Order:
         """Route under the order's row lock and learn the freeze's answer before the commit: a merchant short of
@@ -597,6 +653,12 @@ class PayoutEngine:
         if order.channel is not None and order.card_limit_day is not None:
             release_card_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)
 
+
+_INSERT_ORDER = (
+    "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state, created_at,"
+    f" updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ? RETURNING {COLUMNS}"
+)
+_APPROVE = "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ? WHERE id = ? AND state = 'created'"
 
 _RULES = {
     "approve": "only a created order is approved",

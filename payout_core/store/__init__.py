@@ -1,12 +1,14 @@
 """One schema on two back ends: SQLite (embedded default) and PostgreSQL (production), same SQL, same tests."""
 
-from payout_core.store.backend import Deferred, Params, Row, Store, Tx, open_store
+from payout_core.store.backend import Batch, Deferred, Params, Row, Store, Tx, open_store
 from payout_core.store.clock import from_micros, to_micros, utcnow
-from payout_core.store.errors import ConstraintViolation, MigrationError, NestedTransaction, StoreError
+from payout_core.store.errors import BatchedRead, ConstraintViolation, MigrationError, NestedTransaction, StoreError
 from payout_core.store.migrate import MIGRATIONS
 
 __all__ = [
     "MIGRATIONS",
+    "Batch",
+    "BatchedRead",
     "ConstraintViolation",
     "Deferred",
     "MigrationError",

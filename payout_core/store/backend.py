@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from payout_core.store.dialects import Dialect, PostgresDialect, SqliteDialect
-from payout_core.store.errors import ConstraintViolation, NestedTransaction
+from payout_core.store.errors import BatchedRead, ConstraintViolation, NestedTransaction
 
 Row = tuple[Any, ...]
 Params = Sequence[Any]
@@ -36,18 +36,22 @@ class Deferred:
         self._rows = [tuple(r) for r in self._cur.fetchall()]
 
 
+_Sent = tuple[str, "Params", "Deferred | None"]  # a statement waiting for its round trip, and who reads its rows
+
+
 class Tx:
     """A live transaction. Write SQL once with `?` placeholders; the dialect adapts it."""
 
-    __slots__ = ("_begin", "_conn", "_cur", "_dialect", "_pending")
+    __slots__ = ("_batch", "_begin", "_conn", "_cur", "_dialect", "_pending")
 
-    def __init__(self, conn: Any, cur: Any, dialect: Dialect, begin: str) -> None:
+    def __init__(self, conn: Any, cur: Any, dialect: Dialect, begin: str, batch: Batch | None = None) -> None:
         """`begin` opens the transaction: at once on SQLite; on PostgreSQL with the first statement that is read
-        before the commit, or never (see _commit)."""
+        before the commit, or never (see _commit). `batch`: the Batch its commit joins instead of sending it."""
         self._conn = conn
         self._cur = cur
         self._dialect = dialect
-        self._pending: list[tuple[str, Params, Deferred | None]] = []  # not yet on the wire (PostgreSQL)
+        self._pending: list[_Sent] = []  # not yet on the wire (PostgreSQL)
+        self._batch = batch
         self._begin: str | None = None
         if dialect.defers_sends:
             self._begin = begin
@@ -111,7 +115,11 @@ class Tx:
         was read before the commit travels whole in one pipeline without BEGIN and COMMIT: the server runs the
         statements up to the pipeline's Sync as one transaction, committed at the Sync or rolled back entirely on
         an error."""
-        if self._begin is None:
+        if self._batch is not None:
+            assert self._begin is not None, "a batched transaction reads nothing before the batch is sent"
+            self._batch.add(self._begin, self._pending)
+            self._begin, self._pending = None, []
+        elif self._begin is None:
             self._run("COMMIT", ())
         elif self._pending:
             self._begin = None
@@ -120,6 +128,8 @@ class Tx:
     def _run(self, sql: str | None, params: Params) -> None:
         """Plain execution (the cheapest per statement), unless sent statements wait: then one pipeline carries
         them and this one (if any) in a single round trip, and the cursor ends up holding this one's result."""
+        if self._batch is not None:
+            raise BatchedRead("a transaction in a batch only sends: read its results once the batch is sent")
         if self._begin is not None:  # the first round trip of an explicit transaction opens it
             self._pending.insert(0, (self._begin, (), None))
             self._begin = None
@@ -151,6 +161,51 @@ def _statements(ddl: str) -> Iterator[str]:
     tail = "\n".join(current).strip()
     if tail:
         yield tail
+
+
+class Batch:
+    """Transactions that travel together (`Store.transactions`)."""
+
+    __slots__ = ("_conn", "_cur", "_last", "_queue", "_store")
+
+    def __init__(self, store: Store, conn: Any, cur: Any) -> None:
+        self._store = store
+        self._conn = conn
+        self._cur = cur
+        self._queue: list[_Sent] = []  # whole transactions waiting for the batch's round trip (PostgreSQL)
+        self._last = 0  # where the last of them begins
+
+    def add(self, begin: str, statements: list[_Sent]) -> None:
+        self._last = len(self._queue)
+        lazy = self._store.dialect.lazy_commit
+        self._queue += [(begin, (), None), *([(lazy, (), None)] if lazy else []), *statements, ("COMMIT", (), None)]
+
+    def send(self) -> None:
+        """Every transaction in one pipeline, each but the last committing without waiting for the disk. The last
+        one needs no BEGIN and COMMIT: the pipeline's Sync commits the statements after the previous COMMIT as one
+        transaction (see Tx._commit), and its flush makes every earlier commit durable before the batch returns."""
+        if not self._queue:
+            return
+        queue, self._queue = self._queue, []
+        del queue[-1]
+        del queue[self._last : self._last + (2 if self._store.dialect.lazy_commit else 1)]
+        carrier = Tx(self._conn, self._cur, self._store.dialect, "")
+        carrier._begin, carrier._pending = None, queue
+        carrier._run(None, ())
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        """One transaction of the batch; an exception in its block drops it (and is raised)."""
+        dialect = self._store.dialect
+        if dialect.defers_sends:
+            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write), batch=self)
+            yield tx
+            tx._commit()
+            return
+        with self._store._rolled_back_on_error(self._conn):
+            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write))
+            yield tx
+            tx._commit()
 
 
 class Store:
@@ -189,23 +244,46 @@ class Store:
         microseconds instead of a disk flush. A crash may forget it, but the log is sequential: the next durable
         commit makes it durable too. Use it only for changes that are harmless to lose until then.
         """
+        with self._owned(durable) as (conn, cur), self._rolled_back_on_error(conn):
+            tx = Tx(conn, cur, self.dialect, self.dialect.begin(write=write))
+            yield tx
+            tx._commit()
+
+    @contextmanager
+    def transactions(self, *, durable: bool = True) -> Iterator[Batch]:
+        """Several transactions in one round trip: each `batch.transaction()` is its own transaction, committed
+        by itself, in order, as if run one after the other. On PostgreSQL they are sent together when the batch
+        ends, so a batched transaction only sends and defers (its rows are read after the batch); an error in one
+        leaves the ones before it committed and the ones after it unsent, and is raised. On SQLite each one runs
+        and commits at once."""
+        with self._owned(durable) as (conn, cur):
+            batch = Batch(self, conn, cur)
+            yield batch
+            with self._rolled_back_on_error(conn):
+                batch.send()
+
+    @contextmanager
+    def _owned(self, durable: bool) -> Iterator[tuple[Any, Any]]:
+        """This thread's connection, held by one transaction (or batch) at a time."""
         if getattr(self._local, "active", False):
             raise NestedTransaction("a transaction is already open in this thread; pass its Tx (tx=...) instead")
-        conn, cur = self._conn(durable)
+        pair = self._conn(durable)
         self._local.active = True
         try:
-            try:
-                tx = Tx(conn, cur, self.dialect, self.dialect.begin(write=write))
-                yield tx
-                tx._commit()
-            except BaseException as exc:
-                self.dialect.rollback(conn)
-                kind = self.dialect.violation(exc)
-                if kind is not None:
-                    raise ConstraintViolation(kind, str(exc)) from exc
-                raise
+            yield pair
         finally:
             self._local.active = False
+
+    @contextmanager
+    def _rolled_back_on_error(self, conn: Any) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as exc:
+            self.dialect.rollback(conn)
+            kind = self.dialect.violation(exc)
+            if kind is not None:
+                raise ConstraintViolation(kind, str(exc)) from exc
+            raise
 
     def all(self, sql: str, params: Params = (), *, durable: bool = True) -> list[Row]:
         """One statement that is a whole transaction (e.g. a conditional `UPDATE … RETURNING`, or a read that needs

@@ -59,6 +59,12 @@ class Dialect(Protocol):
         """The statement that opens a transaction."""
         ...
 
+    @property
+    def lazy_commit(self) -> str | None:
+        """A statement that lets its transaction's commit return before the disk flush: every transaction of a
+        batch but the last, whose flush covers them all (the log is sequential) before the batch returns."""
+        ...
+
     def rollback(self, conn: Any) -> None: ...
 
     def violation(self, exc: BaseException) -> Violation | None:
@@ -88,6 +94,7 @@ class SqliteDialect:
     for_update: ClassVar[str] = ""  # BEGIN IMMEDIATE: one writer at a time holds the whole database
     migration_lock: ClassVar[str | None] = None  # ditto
     defers_sends: ClassVar[bool] = False  # in-process: there are no round trips to save
+    lazy_commit: ClassVar[str | None] = None  # a batch's transactions run one by one, each committing as usual
 
     def connect(self, *, durable: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
@@ -144,6 +151,7 @@ class PostgresDialect:
         "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.schema_migrations'))"
     )
     defers_sends: ClassVar[bool] = True
+    lazy_commit: ClassVar[str | None] = "SET LOCAL synchronous_commit TO off"
 
     def __post_init__(self) -> None:
         if self.schema is not None and not _SAFE_SCHEMA.match(self.schema):

@@ -15,6 +15,10 @@ class NestedTransaction(StoreError, RuntimeError):
     """A second transaction was opened in a thread that already has one (it would not be atomic with the first)."""
 
 
+class BatchedRead(StoreError, RuntimeError):
+    """A transaction in a batch tried to read before the batch was sent (its statements have not run yet)."""
+
+
 class MigrationError(StoreError):
     """A migration file is misnamed, duplicated, or was changed after it was applied."""
 

@@ -11,7 +11,7 @@ import pytest
 from cardbin.errors import InvalidInput
 from cardbin.pan import mask
 from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, card_key, used
-from payout_core.orders import Merchant, PayoutEngine
+from payout_core.orders import Merchant, PayoutEngine, UnknownMerchant
 from payout_core.routing import ChannelRoute
 
 from .conftest import Clock, recipient, run_threads
@@ -125,3 +125,48 @@ def test_bad_merchant_configuration_refused(engine: PayoutEngine) -> None:
     engine.add_merchant(Merchant(id="m1", per_card_daily_limit=5))
     engine.add_merchant(Merchant(id="m1", per_card_daily_limit=7, approval="auto"))  # reconfigured in place
     assert engine.merchant("m1") == Merchant(id="m1", per_card_daily_limit=7, approval="auto")
+
+
+# --- a merchant's batch (submit_many): the outcome of submitting one after the other ---------------------------
+
+
+def test_submit_many_counts_every_order_and_approves_for_an_auto_merchant(engine: PayoutEngine) -> None:
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=1_000, ip_allowlist=("10.0.0.0/8",)))
+    items = [(f"b{i}", recipient(300, account_no=card)) for i, card in enumerate([PAN, OTHER, PAN])]
+    orders = engine.submit_many("m1", items, client_ip="10.1.2.3")
+    assert [(o.merchant_order_no, o.amount, o.state) for o in orders] == [(no, 300, "approved") for no, _ in items]
+    assert [engine.get(o.id) for o in orders] == orders
+    assert card_used(engine, PAN, orders[0].business_day) == 600
+    assert engine.submit_many("m1", items) == orders  # a replayed batch returns the same orders, counted once
+    assert card_used(engine, PAN, orders[0].business_day) == 600
+    with pytest.raises(CallerNotAllowed):
+        engine.submit_many("m1", [("b9", recipient(1))], client_ip="192.168.0.1")
+    assert engine.submit_many("m1", []) == []
+
+
+def test_submit_many_stops_at_a_refusal_like_one_after_the_other(limited: PayoutEngine) -> None:
+    first = limited.submit("m1", "a", recipient(400))
+    batch = [
+        ("z", recipient(100, account_no=OTHER)),  # committed in the batch before the replay fails its transaction
+        ("a", recipient(400)),  # a replay: the existing order
+        ("b", recipient(500)),
+        ("c", recipient(200)),  # 400 + 500 + 200 passes the card's 1,000
+        ("d", recipient(100, account_no=OTHER)),
+    ]
+    with pytest.raises(LimitExceeded, match="has used 900 of 1000"):
+        limited.submit_many("m1", batch)
+    assert limited.find("m1", "a") == first
+    assert limited.find("m1", "b") is not None
+    assert limited.find("m1", "c") is None and limited.find("m1", "d") is None
+    assert card_used(limited, PAN, first.business_day) == 900
+    assert limited.find("m1", "z") is not None and card_used(limited, OTHER, first.business_day) == 100  # once
+
+
+def test_submit_many_refuses_bad_input_or_an_unknown_merchant_before_writing(limited: PayoutEngine) -> None:
+    with pytest.raises(InvalidInput, match="amount"):
+        limited.submit_many("m1", [("a", recipient(100)), ("b", recipient(0))])
+    with pytest.raises(UnknownMerchant):
+        limited.submit_many("nobody", [("a", recipient(100))])
+    assert limited.find("m1", "a") is None
+    with limited.store.transaction(write=False) as tx:
+        assert tx.all("SELECT COUNT(*) FROM orders") == [(0,)] and tx.all("SELECT COUNT(*) FROM daily_usage") == [(0,)]

@@ -266,3 +266,21 @@ def test_two_workers_never_both_move_one_order(funded: PayoutEngine, step: str) 
         + funded.balance(merchant_account("m1", "paid_out"))
         == 1_000_000
     )
+
+
+def test_approve_many_approves_each_created_order_and_returns_the_others_as_they_are(funded: PayoutEngine) -> None:
+    created = [funded.submit("m1", f"o{i}", recipient(100 + i)) for i in range(4)]
+    funded.approve(created[1].id, "alice")
+    funded.reject(created[2].id, "alice", "suspicious payee")
+    result = funded.approve_many([o.id for o in created], "bob")
+    assert [(o.id, o.state, o.approver) for o in result] == [
+        (created[0].id, "approved", "bob"),
+        (created[1].id, "approved", "alice"),
+        (created[2].id, "rejected", "alice"),
+        (created[3].id, "approved", "bob"),
+    ]
+    assert [funded.get(o.id) for o in created] == result
+    with pytest.raises(UnknownOrder):
+        funded.approve_many([created[0].id, 10**9], "bob")
+    with pytest.raises(InvalidInput):
+        funded.approve_many([created[0].id], " ")

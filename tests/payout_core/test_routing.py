@@ -317,3 +317,28 @@ def test_route_takes_the_order_or_its_id_and_refuses_a_stale_snapshot(shop: Payo
     with pytest.raises(IllegalTransition):
         shop.route(seen, random.Random(0))  # the snapshot still says unrouted: the freeze refuses, the read explains
     assert shop.balance(merchant_account("m1", "frozen")) == 200
+
+
+def test_route_many_routes_each_order_as_route_would(shop: PayoutEngine, store: Store, clock: Clock) -> None:
+    add(shop, "small", "alipay_bankcard", weight=50, funds=3_000)  # room for three of the ten
+    add(shop, "big", "lianlian", weight=1)
+    add(shop, "wx", "wechat_bank", weight=0)
+    orders = [shop.submit("m1", f"o{i}", recipient(1_000)) for i in range(10)]
+    stale = orders[0]
+    routed = shop.route_many(orders, random.Random(7))
+    assert [o.id for o in routed] == [o.id for o in orders]
+    assert all(o.state == "approved" and o.channel in ("small", "big") for o in routed)
+    assert [shop.get(o.id) for o in orders] == routed
+    channels = Counter(o.channel for o in routed)
+    assert channels["small"] == 3  # the weight draws it first; its freezes past 3,000 are refused and rerouted
+    assert shop.balance(channel_account("small", "available")) == 0
+    assert shop.balance(merchant_account("m1", "frozen")) == 10_000
+    other = PayoutEngine(store, clock=clock)  # its copy draws the drained channel; the freezes refuse, big pays
+    again = [other.submit("m1", f"p{i}", recipient(1_000)) for i in range(4)]
+    assert [o.channel for o in other.route_many(again, random.Random(1))] == ["big"] * 4
+    with pytest.raises(IllegalTransition):
+        shop.route_many([stale], random.Random(0))
+
+
+def test_route_many_of_nothing_does_nothing(shop: PayoutEngine) -> None:
+    assert shop.route_many([], random.Random(0)) == []

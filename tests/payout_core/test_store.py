@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from payout_core.store import MIGRATIONS, ConstraintViolation, MigrationError, NestedTransaction, Store, Tx, open_store
+from payout_core.store import (
+    MIGRATIONS,
+    BatchedRead,
+    ConstraintViolation,
+    MigrationError,
+    NestedTransaction,
+    Store,
+    Tx,
+    open_store,
+)
 from payout_core.store.migrate import discover
 
 from .conftest import make_store, run_threads
@@ -150,3 +159,47 @@ def test_open_store_refuses_schema_for_sqlite(tmp_path: Path) -> None:
 def test_postgres_schema_name_is_checked() -> None:
     with pytest.raises(ValueError, match="schema='bad;drop'"):
         open_store("postgresql://u:p@127.0.0.1/db", schema="bad;drop")
+
+
+def _ids(store: Store) -> list[str]:
+    with store.transaction(write=False) as tx:
+        return [str(r[0]) for r in tx.all("SELECT id FROM merchants ORDER BY id")]
+
+
+def test_batched_transactions_each_commit_on_their_own(store: Store) -> None:
+    with store.transactions() as batch:
+        reads = []
+        for merchant_id in ("m-a", "m-b", "m-c"):
+            with batch.transaction() as tx:
+                _merchant_row(tx, merchant_id)
+                reads.append(tx.defer("SELECT COUNT(*) FROM merchants WHERE id LIKE 'm-%'"))
+    assert [r.rows() for r in reads] == [[(1,)], [(2,)], [(3,)]]  # one after the other, each seeing the earlier
+    assert _ids(store) == ["m-a", "m-b", "m-c"]
+
+
+def test_an_error_in_a_batch_keeps_the_earlier_transactions_and_sends_no_later_one(store: Store) -> None:
+    with store.transaction() as tx:
+        _merchant_row(tx, "m-dup")
+    with pytest.raises(ConstraintViolation), store.transactions() as batch:
+        for merchant_id in ("m-a", "m-dup", "m-c"):
+            with batch.transaction() as tx:
+                _merchant_row(tx, f"{merchant_id}-first")
+                _merchant_row(tx, merchant_id)
+    assert _ids(store) == ["m-a", "m-a-first", "m-dup"]  # m-dup-first rolled back with its transaction
+    with pytest.raises(ConstraintViolation), store.transactions() as batch:  # the last one, sent without BEGIN
+        with batch.transaction() as tx:
+            _merchant_row(tx, "m-b")
+        with batch.transaction() as tx:
+            _merchant_row(tx, "m-z")
+            _merchant_row(tx, "m-dup")
+    assert _ids(store) == ["m-a", "m-a-first", "m-b", "m-dup"]
+    with store.transactions() as batch, batch.transaction() as tx:  # the store is usable again
+        _merchant_row(tx, "m-y")
+    assert "m-y" in _ids(store)
+
+
+def test_a_batched_transaction_cannot_read_before_the_batch_is_sent(store: Store) -> None:
+    if store.name == "sqlite":
+        pytest.skip("SQLite runs each batched transaction at once: its reads are answered")
+    with pytest.raises(BatchedRead), store.transactions() as batch, batch.transaction() as tx:
+        tx.one("SELECT 1")

@@ -4,7 +4,11 @@ The baseline is the cheapest transaction of the same kind: a bare single-row INS
 the same processes and threads on the same store. Each figure is the median of several rounds. Two modes:
 `durable` (every commit waits for the disk) and `fast` (intake commits do not: PayoutEngine(fast_intake=True)).
 
-    .venv/bin/python scripts/bench_orders.py --backend both --orders 2000 --processes 2 --workers 8 --rounds 3
+    .venv/bin/python scripts/bench_orders.py --backend postgres --orders 4000 --processes 2 --workers 4 \
+        --merchants 8 --rounds 3 [--batch 20]
+
+--batch 1 runs each payout through submit, approve and route; --batch N gives each worker a merchant's batch of N
+at a time through submit_many, approve_many and route_many (each order still in its own transactions).
 """
 
 from __future__ import annotations

@@ -345,7 +345,11 @@ class PayoutEngine:
 
     def route_many(self, orders: Sequence[Order], rng: random.Random) -> list[Order]:
         """Route several orders (a router worker's batch of approved orders), each in its own transaction as
-        `route` would, the freezes of all of them in one round trip. Returns them as routed, in the given order."""
+        `route` would, the freezes of all of them in one round trip. Returns them as routed, in the given order.
+
+        The ones the batch could not route are then routed one by one from a fresh read under their locks (which
+        records why none was eligible); an error there (an order no longer approved, say) is raised, and the
+        orders after it stay approved for the next pass."""
         now, at = self._now()
         return self._route_all(orders, rng, at, business_day(now))
 
@@ -504,13 +508,11 @@ class PayoutEngine:
         )
         return _Freeze(routed, posting, counted)
 
-    def _route_failed(self, t: Tx | None, order: Order, reason: str, at: int) -> Order:
-        row = self._one(
-            t,
+    def _route_failed(self, t: Tx, order: Order, reason: str, at: int) -> Order:
+        row = t.one(
             f"UPDATE orders SET route_failure = ?, updated_at = ? WHERE id = ? AND state = 'approved'"
             f" AND channel IS NULL RETURNING {COLUMNS}",
             (reason, at, order.id),
-            durable=self._intake_durable,
         )
         if row is None:
             raise StaleState(order.id, order.state, "route", "another worker moved or routed it first")
@@ -628,15 +630,12 @@ class PayoutEngine:
         """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state.
 
         Without a transaction (a move that writes nothing else) the update is a transaction of its own statement."""
-        row = self._one(t, f"UPDATE orders {update} RETURNING {COLUMNS}", params, durable=durable)
+        sql = f"UPDATE orders {update} RETURNING {COLUMNS}"
+        row = self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
         if row is not None:
             return to_order(row)
         current = self.get(order_id, tx=t)
         raise IllegalTransition(order_id, current.state, action, _RULES[action])
-
-    def _one(self, t: Tx | None, sql: str, params: tuple[object, ...], *, durable: bool) -> Row | None:
-        """In the caller's transaction, else as a transaction of its own statement."""
-        return self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
 
     def _post_outcome(self, t: Tx, order: Order, kind: str, at: int) -> None:
         assert order.channel is not None  # dispatching implies routed

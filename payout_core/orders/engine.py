@@ -154,6 +154,7 @@ class PayoutEngine:
     def add_channel(self, route: ChannelRoute, *, tx: Tx | None = None) -> None:
         at = self._now()[1]
         self._run(tx, lambda t: save_route(t, route, at))
+        self._routing = None  # this engine's copy is out of date (other engines learn it from routing_version)
 
     def deposit(self, merchant_id: str, amount: int, *, tx: Tx | None = None) -> str:
         """Credit a merchant's available balance (its 备付金 top-up); returns the transfer id."""

@@ -254,8 +254,8 @@ class Store:
         """Several transactions in one round trip: each `batch.transaction()` is its own transaction, committed
         by itself, in order, as if run one after the other. On PostgreSQL they are sent together when the batch
         ends, so a batched transaction only sends and defers (its rows are read after the batch); an error in one
-        leaves the ones before it committed and the ones after it unsent, and is raised. On SQLite each one runs
-        and commits at once."""
+        leaves the ones before it committed and the ones after it unsent, and is raised; an exception while the
+        batch is being built sends none of it. On SQLite each one runs and commits at once."""
         with self._owned(durable) as (conn, cur):
             batch = Batch(self, conn, cur)
             yield batch

@@ -203,3 +203,11 @@ def test_a_batched_transaction_cannot_read_before_the_batch_is_sent(store: Store
         pytest.skip("SQLite runs each batched transaction at once: its reads are answered")
     with pytest.raises(BatchedRead), store.transactions() as batch, batch.transaction() as tx:
         tx.one("SELECT 1")
+
+
+def test_an_exception_while_building_a_batch(store: Store) -> None:
+    with pytest.raises(ValueError, match="no more"), store.transactions() as batch:
+        with batch.transaction() as tx:
+            _merchant_row(tx, "m-a")
+        raise ValueError("no more")
+    assert _ids(store) == ([] if store.name == "postgres" else ["m-a"])  # PostgreSQL had sent nothing yet

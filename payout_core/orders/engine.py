@@ -371,6 +371,11 @@ class PayoutEngine:
         sql = f"SELECT {COLUMNS} FROM orders WHERE state = ? ORDER BY id LIMIT ?"
         return self._run(tx, lambda t: [to_order(r) for r in t.all(sql, (state, limit))])
 
+    def awaiting_route(self, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
+        """Approved orders without a channel yet, oldest first: a router worker's next `route_many` batch."""
+        sql = f"SELECT {COLUMNS} FROM orders WHERE state = 'approved' AND channel IS NULL ORDER BY id LIMIT ?"
+        return self._run(tx, lambda t: [to_order(r) for r in t.all(sql, (limit,))])
+
     def merchant(self, merchant_id: str, *, tx: Tx | None = None) -> Merchant:
         return self._run(tx, lambda t: load_merchant(t, merchant_id))
 

@@ -342,3 +342,14 @@ def test_route_many_routes_each_order_as_route_would(shop: PayoutEngine, store: 
 
 def test_route_many_of_nothing_does_nothing(shop: PayoutEngine) -> None:
     assert shop.route_many([], random.Random(0)) == []
+
+
+def test_a_router_worker_routes_what_awaits_routing(shop: PayoutEngine) -> None:
+    add(shop, "ali", "alipay_bankcard")
+    orders = [shop.submit("m1", f"o{i}", recipient(100 + i)) for i in range(5)]
+    shop.route(orders[1], random.Random(0))
+    waiting = shop.awaiting_route(limit=3)
+    assert [o.id for o in waiting] == [orders[0].id, orders[2].id, orders[3].id]
+    while batch := shop.awaiting_route(limit=2):
+        shop.route_many(batch, random.Random(0))
+    assert all(shop.get(o.id).channel == "ali" for o in orders)

@@ -160,8 +160,7 @@ class PayoutEngine:
                 order = created[0]
                 break
             except ConstraintViolation:
-                key = card_key(recipient.account_no)
-                explained = self._refused_submit(merchant_id, merchant_order_no, recipient, key, day)
+                explained = self._refused_submit(merchant_id, merchant_order_no, recipient, day)
                 if explained is not None:
                     order, merchant = explained
                     break
@@ -183,6 +182,8 @@ class PayoutEngine:
         ones after it are not. Bad input in any item is refused before anything is written."""
         for merchant_order_no, recipient in items:
             _check_submission(merchant_order_no, recipient)
+        if not items:
+            return []
         if client_ip is not None:
             check_caller(merchant_id, self.merchant(merchant_id).ip_allowlist, client_ip)
         now, at = self._now()
@@ -209,13 +210,12 @@ class PayoutEngine:
                     row = (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at)
                     inserted.append(t.defer(_INSERT_ORDER, (*row, merchant_id)))
                     consume_order(t, merchant_id, key=key, day=day, amount=recipient.amount)
-        if sent is None:
-            return [], self.merchant(merchant_id)
+        assert sent is not None, "a submission has at least one order"
         merchant = merchant_from(merchant_id, sent.rows())  # UnknownMerchant before looking for the orders
         return [to_order(d.rows()[0]) for d in inserted], merchant
 
     def _refused_submit(
-        self, merchant_id: str, merchant_order_no: str, recipient: Recipient, key: str, day: str
+        self, merchant_id: str, merchant_order_no: str, recipient: Recipient, day: str
     ) -> tuple[Order, Merchant] | None:
         """Why the database refused a submission: the existing order of a replay (or of a concurrent submission
         that won), OrderConflict for other content, or LimitExceeded. None: it would fit now (a concurrent failure
@@ -232,7 +232,7 @@ class PayoutEngine:
                 t,
                 merchant_id,
                 recipient.account_no,
-                key=key,
+                key=card_key(recipient.account_no),
                 day=day,
                 amount=recipient.amount,
                 per_card=merchant.per_card_daily_limit,

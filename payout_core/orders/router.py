@@ -85,18 +85,14 @@ class Router:
             if row is None:
                 raise UnknownOrder(order)
             order = to_order(row)
-        return self._route_all([order], rng, at, day)[0]
+        return self.route_many([order], rng, at=at, day=day)[0]
 
     def route_many(self, orders: Sequence[Order], rng: random.Random, *, at: int, day: str) -> list[Order]:
-        """Route several orders, each in its own transaction as `route` would, the freezes of all of them in one
-        round trip. The ones the batch could not route are then routed one by one from a fresh read under their
-        locks (which records why none was eligible); an error there (an order no longer approved, say) is raised,
-        and the orders after it stay approved for the next pass."""
-        return self._route_all(orders, rng, at, day)
-
-    def _route_all(self, orders: Sequence[Order], rng: random.Random, at: int, day: str) -> list[Order]:
-        """Draw each order's channel from the routing copy and send every freeze as its own transaction, together;
-        route the ones refused (or not drawable from what the copy knows) again from a fresh read under locks."""
+        """Route several orders, each in its own transaction as `route` would: each order's channel is drawn from
+        the routing copy and every freeze is sent as its own transaction, all in one round trip. The ones refused
+        (or not drawable from what the copy knows) are then routed one by one from a fresh read under their locks
+        (which records why none was eligible); an error there (an order no longer approved, say) is raised, and
+        the orders after it stay approved for the next pass."""
         table = self._routing
         if table is None:
             table = self._routing = RoutingTable.of(self.store.all(ROUTING_READ, durable=self._durable))

@@ -138,14 +138,21 @@ class Tx:
                 self._cur.execute(sql, params)
             return
         pending, self._pending = self._pending, []
-        with self._dialect.batching(self._conn):
-            for text, values, deferred in pending:
-                (self._cur if deferred is None else deferred._cur).execute(text, values)
-            if sql is not None:
-                self._cur.execute(sql, params)
-        for _, _, deferred in pending:
-            if deferred is not None:
-                deferred._collect()
+        _pipeline(self._conn, self._cur, self._dialect, pending, sql=sql, params=params)
+
+
+def _pipeline(
+    conn: Any, cur: Any, dialect: Dialect, pending: list[_Sent], *, sql: str | None = None, params: Params = ()
+) -> None:
+    """The waiting statements, then `sql` (if any), in one round trip; `cur` ends up holding `sql`'s result."""
+    with dialect.batching(conn):
+        for text, values, deferred in pending:
+            (cur if deferred is None else deferred._cur).execute(text, values)
+        if sql is not None:
+            cur.execute(sql, params)
+    for _, _, deferred in pending:
+        if deferred is not None:
+            deferred._collect()
 
 
 def _statements(ddl: str) -> Iterator[str]:
@@ -166,19 +173,20 @@ def _statements(ddl: str) -> Iterator[str]:
 class Batch:
     """Transactions that travel together (`Store.transactions`)."""
 
-    __slots__ = ("_conn", "_cur", "_last", "_queue", "_store")
+    __slots__ = ("_conn", "_cur", "_last_head", "_queue", "_store")
 
     def __init__(self, store: Store, conn: Any, cur: Any) -> None:
         self._store = store
         self._conn = conn
         self._cur = cur
         self._queue: list[_Sent] = []  # whole transactions waiting for the batch's round trip (PostgreSQL)
-        self._last = 0  # where the last of them begins
+        self._last_head = slice(0, 0)  # the BEGIN (and lazy commit) of the last of them
 
     def add(self, begin: str, statements: list[_Sent]) -> None:
-        self._last = len(self._queue)
         lazy = self._store.dialect.lazy_commit
-        self._queue += [(begin, (), None), *([(lazy, (), None)] if lazy else []), *statements, ("COMMIT", (), None)]
+        head: list[_Sent] = [(begin, (), None), *([(lazy, (), None)] if lazy else [])]
+        self._last_head = slice(len(self._queue), len(self._queue) + len(head))
+        self._queue += [*head, *statements, ("COMMIT", (), None)]
 
     def send(self) -> None:
         """Every transaction in one pipeline, each but the last committing without waiting for the disk. The last
@@ -187,11 +195,8 @@ class Batch:
         if not self._queue:
             return
         queue, self._queue = self._queue, []
-        del queue[-1]
-        del queue[self._last : self._last + (2 if self._store.dialect.lazy_commit else 1)]
-        carrier = Tx(self._conn, self._cur, self._store.dialect, "")
-        carrier._begin, carrier._pending = None, queue
-        carrier._run(None, ())
+        del queue[-1], queue[self._last_head]
+        _pipeline(self._conn, self._cur, self._store.dialect, queue)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:

@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cardbin.pan import luhn_valid
 from payout_core.dispatch import Dispatcher, recover
-from payout_core.fakechannel import FAKE_RULES, FakeChannel, OrderRecord, Scenario, running_fake_channel
-from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.recipient import Recipient
 from payout_core.review import Resolution, ReviewDesk
 from payout_core.store import Store, open_store
+from tests.fakechannel import FAKE_RULES, FakeChannel, OrderRecord, Scenario, running_fake_channel
+from tests.fakechannel.bench import MERCHANT, Bench
 
 FUNDS = 10**13
 CHANNELS = {"safe": FAKE_RULES, "strict": msgspec.structs.replace(FAKE_RULES, resend_safe=False)}

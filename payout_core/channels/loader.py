@@ -9,13 +9,14 @@ from pathlib import Path
 import msgspec
 
 from payout_core.channels.profile import ChannelProfile
+from payout_core.errors import PayoutError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 _AT = re.compile(r"^(?P<reason>.*) - at `\$(?P<key>[^`]*)`$", re.DOTALL)
 
 
-class ProfileError(ValueError):
+class ProfileError(PayoutError, ValueError):
     """A profile file that cannot be used; nothing was loaded from it."""
 
     def __init__(self, file: Path, key: str, reason: str) -> None:
@@ -25,7 +26,7 @@ class ProfileError(ValueError):
         super().__init__(f"{file}: {key or '(document)'}: {reason}")
 
 
-class UnknownChannel(LookupError):
+class UnknownChannel(PayoutError, LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         super().__init__(f"channel={name!r}: no such profile; known channels: {', '.join(known)}")

@@ -12,6 +12,7 @@ import msgspec
 
 from cardbin.banks import default_directory
 from cardbin.model import Bank, CardType
+from payout_core.errors import InvalidInput
 from payout_core.names.rules import NameRules
 from payout_core.recipient import AccountType
 
@@ -39,7 +40,7 @@ class AccountRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     def __post_init__(self) -> None:
         if self.min_length > self.max_length:
-            raise ValueError(f"min_length {self.min_length} exceeds max_length {self.max_length}")
+            raise InvalidInput("min_length", str(self.min_length), f"exceeds max_length {self.max_length}")
 
 
 # A profile that declares no not-found grace still must not leave "not found" pending forever: two days is the
@@ -67,7 +68,7 @@ class Outcomes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         for meaning in ("success_codes", "failure_codes", "pending_codes", "not_found_codes", "return_codes"):
             for code in getattr(self, meaning):
                 if code in seen:
-                    raise ValueError(f"code {code!r} is listed under both {seen[code]} and {meaning}")
+                    raise InvalidInput("outcomes", code, f"is listed under both {seen[code]} and {meaning}")
                 seen[code] = meaning
 
 
@@ -99,10 +100,10 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     def __post_init__(self) -> None:
         if self.amount_min > min(self.amount_max, self.corporate_amount_max or self.amount_max):
-            raise ValueError(f"amount_min {self.amount_min} exceeds the maximum amount")
+            raise InvalidInput("amount_min", str(self.amount_min), "exceeds the maximum amount")
         unknown = [code for code in self.banks if default_directory().by_code(code) is None]
         if unknown:
-            raise ValueError(f"banks {unknown} are not in cardbin's bank directory")
+            raise InvalidInput("banks", ", ".join(unknown), "not in cardbin's bank directory")
 
     def bank_code_for(self, bank: Bank) -> str | None:
         """The channel's own code for a bank, or None when the channel cannot pay it."""

@@ -2,7 +2,7 @@
 
 from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout, call, new_client
 from payout_core.dispatch.dispatcher import Checkpoint, Dispatcher, no_checkpoint
-from payout_core.dispatch.errors import DispatchError, NoAdapter, NotInProgress, StaleAttempt
+from payout_core.dispatch.errors import DispatchError, NoAdapter, NotInProgress, StaleAttempt, UnknownAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange, mask_account, masked_exchange
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded, classify
 from payout_core.dispatch.policy import QueryPolicy
@@ -29,6 +29,7 @@ __all__ = [
     "Returned",
     "StaleAttempt",
     "Succeeded",
+    "UnknownAttempt",
     "call",
     "classify",
     "evidence_of",

@@ -7,8 +7,6 @@ that no adapter can switch on transport retries (a retried POST is a second payo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 import httpx
@@ -18,7 +16,7 @@ from payout_core.channels import Outcomes
 from payout_core.dispatch.evidence import Exchange, ExchangeKind
 from payout_core.dispatch.outcome import Outcome, Pending
 from payout_core.recipient import Recipient
-from payout_core.store import utcnow
+from payout_core.store import Clock, utcnow
 
 
 class Payout(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,9 +59,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=10.0, write=5.0, pool=2.0)
 def new_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
     """An httpx client fit for payouts: no transport retries, explicit timeouts, no redirects followed."""
     return httpx.Client(transport=httpx.HTTPTransport(retries=0), timeout=timeout, follow_redirects=False)
-
-
-Clock = Callable[[], datetime]
 
 
 def _as_text(raw: bytes) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 import msgspec
 
-from payout_core.dispatch.adapter import ChannelAdapter, Clock, Payout, call
+from payout_core.dispatch.adapter import ChannelAdapter, Payout, call
 from payout_core.dispatch.errors import NoAdapter, NotInProgress, StaleAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange, masked_exchange
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded
@@ -30,10 +30,10 @@ from payout_core.dispatch.records import (
     insert_attempt,
     save_attempt,
 )
+from payout_core.dispatch.reviews import Resolution, close_item, open_item
 from payout_core.orders import Order, PayoutEngine, TransitionError
 from payout_core.returns.adjustments import record_return
-from payout_core.review.items import Resolution, close_item, open_item
-from payout_core.store import Tx, utcnow
+from payout_core.store import Clock, Tx, utcnow
 
 # Called at "before_send" and "after_send" with the order id. Production passes nothing; the fault simulation
 # passes one that raises there, which is exactly what a crashed process looks like to the database.

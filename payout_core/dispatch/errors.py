@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class DispatchError(Exception):
+
+class DispatchError(PayoutError):
     """Base of every error dispatch raises on purpose."""
 
 
@@ -29,3 +31,11 @@ class StaleAttempt(DispatchError):
     def __init__(self, order_id: int, expected: str) -> None:
         self.order_id = order_id
         super().__init__(f"order_id={order_id}: dispatch status moved from {expected!r} under us")
+
+
+class UnknownAttempt(DispatchError, LookupError):
+    """The order has no dispatch attempt: it was never dispatched through a Dispatcher."""
+
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(f"order_id={order_id}: has no dispatch attempt")

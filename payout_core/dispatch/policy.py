@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from payout_core.errors import InvalidInput
+
 
 class QueryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     """Query back-off by query count (the last interval repeats), and the patience before manual review.
@@ -18,9 +20,9 @@ class QueryPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if not self.intervals_seconds or min(self.intervals_seconds) <= 0:
-            raise ValueError(f"intervals_seconds={self.intervals_seconds}: needs at least one positive interval")
+            raise InvalidInput("intervals_seconds", str(self.intervals_seconds), "needs at least one positive interval")
         if self.max_resends < 0:
-            raise ValueError(f"max_resends={self.max_resends}: must be >= 0")
+            raise InvalidInput("max_resends", str(self.max_resends), "must be >= 0")
 
     def interval(self, queries: int) -> int:
         return self.intervals_seconds[min(queries, len(self.intervals_seconds) - 1)]

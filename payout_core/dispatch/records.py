@@ -11,6 +11,7 @@ from typing import Literal
 
 import msgspec
 
+from payout_core.dispatch.errors import UnknownAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange
 from payout_core.dispatch.outcome import Outcome
 from payout_core.store import Row, Tx, from_micros, to_micros
@@ -67,7 +68,7 @@ def insert_attempt(tx: Tx, order_id: int, channel: str, channel_order_no: str, a
 def get_attempt(tx: Tx, order_id: int) -> Attempt:
     row = tx.one(f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE order_id = ?", (order_id,))
     if row is None:
-        raise LookupError(f"order_id={order_id}: has no dispatch attempt")
+        raise UnknownAttempt(order_id)
     return _attempt(row)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class LedgerError(Exception):
+
+class LedgerError(PayoutError):
     """Base of every error the ledger raises on purpose."""
 
 

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import msgspec
 
-from cardbin.errors import InvalidInput
+from payout_core.errors import InvalidInput
 from payout_core.ledger.errors import InsufficientFunds, UnbalancedPosting, UnknownAccount
 from payout_core.store import Deferred, Params, Row, Tx, from_micros, to_micros
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from cardbin.errors import InvalidInput
+from payout_core.errors import InvalidInput
 from payout_core.limits.errors import CallerNotAllowed
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -6,8 +6,7 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from cardbin.errors import InvalidCardNumber
-from cardbin.pan import mask, normalize_pan
+from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, fold, mask
 from payout_core.limits.errors import LimitExceeded
 from payout_core.store import Tx
 
@@ -23,10 +22,9 @@ def business_day(instant: datetime) -> str:
 
 def card_key(account_no: str) -> str:
     """A stable key for a card or account however it was typed, without storing the number a second time."""
-    try:
-        digits = normalize_pan(account_no, "account_no")
-    except InvalidCardNumber:
-        digits = "".join(account_no.split())
+    digits = fold(account_no)  # a card number as cardbin.pan.normalize_pan reads it
+    if not (digits.isascii() and digits.isdigit() and PAN_MIN_LENGTH <= len(digits) <= PAN_MAX_LENGTH):
+        digits = "".join(account_no.split())  # any other account number: only its spaces go
     return hashlib.sha256(digits.encode()).hexdigest()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class LimitError(Exception):
+
+class LimitError(PayoutError):
     """Base of every refusal by a limit or the caller allowlist."""
 
 

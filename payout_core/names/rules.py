@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from payout_core.errors import InvalidInput
+
 Script = Literal["cjk", "latin"]
 # normalise every dot form to U+00B7 · | drop them | refuse the name (some banks reject ·)
 DotPolicy = Literal["normalize", "strip", "reject"]
@@ -33,4 +35,4 @@ class NameRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
     def __post_init__(self) -> None:
         if self.min_length > self.max_length:
-            raise ValueError(f"min_length {self.min_length} exceeds max_length {self.max_length}")
+            raise InvalidInput("min_length", str(self.min_length), f"exceeds max_length {self.max_length}")

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from cardbin.errors import InvalidInput
 from payout_core.channels import ChannelProfile, channel
+from payout_core.errors import InvalidInput
 from payout_core.ledger import (
     CHANNEL_FUNDING,
     MERCHANT_DEPOSITS,

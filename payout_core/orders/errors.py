@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class OrderError(Exception):
+
+class OrderError(PayoutError):
     """Base of every error the order engine raises on purpose; the refused call changed nothing."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from cardbin.errors import InvalidInput
+from payout_core.errors import InvalidInput
 from payout_core.ledger import open_merchant_accounts
 from payout_core.limits import parse_allowlist
 from payout_core.orders.errors import UnknownMerchant

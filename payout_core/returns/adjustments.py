@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from cardbin.errors import InvalidInput
+from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account, post, transfer
 from payout_core.orders import Order
 from payout_core.returns.errors import NotSucceeded

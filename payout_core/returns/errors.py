@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class ReturnError(Exception):
+
+class ReturnError(PayoutError):
     """Base of every error returns raise on purpose."""
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from payout_core.dispatch.adapter import Clock
 from payout_core.orders import PayoutEngine
 from payout_core.returns.adjustments import PayoutReturn, all_returns, record_return, return_of
-from payout_core.store import utcnow
+from payout_core.store import Clock, utcnow
 
 
 class Returns:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import msgspec
 
-from cardbin.errors import InvalidInput
-from payout_core.dispatch.adapter import Clock
 from payout_core.dispatch.evidence import Evidence
 from payout_core.dispatch.records import evidence_of, finish_attempt
+from payout_core.dispatch.reviews import Resolution, ReviewItem, ReviewLogEntry, close_item, log_of, open_items
+from payout_core.errors import InvalidInput
 from payout_core.orders import Order, PayoutEngine
 from payout_core.review.errors import NotUnderReview
-from payout_core.review.items import Resolution, ReviewItem, ReviewLogEntry, close_item, log_of, open_items
-from payout_core.store import utcnow
+from payout_core.store import Clock, utcnow
 
 
 class UncertainOrder(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,9 +1,11 @@
-"""Typed errors of manual review; a refused resolution changed nothing. Bad input raises cardbin's InvalidInput."""
+"""Typed errors of manual review; a refused resolution changed nothing. Bad input raises InvalidInput."""
 
 from __future__ import annotations
 
+from payout_core.errors import PayoutError
 
-class ReviewError(Exception):
+
+class ReviewError(PayoutError):
     """Base of every error manual review raises on purpose."""
 
 

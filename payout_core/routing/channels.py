@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from cardbin.errors import InvalidInput
 from payout_core.channels import channel
+from payout_core.errors import InvalidInput
 from payout_core.ledger import open_channel_accounts
 from payout_core.store import Tx
 

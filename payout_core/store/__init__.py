@@ -1,14 +1,16 @@
 """One schema on two back ends: SQLite (embedded default) and PostgreSQL (production), same SQL, same tests."""
 
-from payout_core.store.backend import Batch, Deferred, Params, Row, Store, Tx, open_store
-from payout_core.store.clock import from_micros, to_micros, utcnow
+from payout_core.store.backend import Store, open_store
+from payout_core.store.clock import Clock, from_micros, to_micros, utcnow
 from payout_core.store.errors import BatchedRead, ConstraintViolation, MigrationError, NestedTransaction, StoreError
 from payout_core.store.migrate import MIGRATIONS
+from payout_core.store.tx import Batch, Deferred, Params, Row, Tx
 
 __all__ = [
     "MIGRATIONS",
     "Batch",
     "BatchedRead",
+    "Clock",
     "ConstraintViolation",
     "Deferred",
     "MigrationError",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 import psycopg
 
+from payout_core.errors import InvalidInput
 from payout_core.store.errors import Violation
 
 _SAFE_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -155,7 +156,7 @@ class PostgresDialect:
 
     def __post_init__(self) -> None:
         if self.schema is not None and not _SAFE_SCHEMA.match(self.schema):
-            raise ValueError(f"schema={self.schema!r}: must match {_SAFE_SCHEMA.pattern}")
+            raise InvalidInput("schema", self.schema, f"must match {_SAFE_SCHEMA.pattern}")
 
     def connect(self, *, durable: bool) -> psycopg.Connection[Any]:
         conn = psycopg.connect(self.dsn, autocommit=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from payout_core.errors import PayoutError
+
 Violation = Literal["unique", "not_null"]
 
 
-class StoreError(Exception):
+class StoreError(PayoutError):
     """Base of every error the store raises on purpose."""
 
 

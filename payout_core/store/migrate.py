@@ -5,13 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from payout_core.store.clock import to_micros, utcnow
 from payout_core.store.errors import MigrationError
-
-if TYPE_CHECKING:
-    from payout_core.store.backend import Store
+from payout_core.store.tx import Tx
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -42,24 +39,24 @@ def _checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def apply_pending(store: Store, directory: Path | None = None) -> list[str]:
-    """All pending files in ONE transaction under a lock, so concurrent starts migrate once and never half-way."""
+def apply_pending(tx: Tx, lock: str | None, directory: Path | None = None) -> list[str]:
+    """All pending files in ONE transaction (`tx`) under `lock` (the dialect's statement that serialises
+    migrators, if BEGIN does not), so concurrent starts migrate once and never half-way."""
     files = discover(directory or MIGRATIONS)
     applied_now: list[str] = []
-    with store.transaction() as tx:
-        if store.dialect.migration_lock:
-            tx.one(store.dialect.migration_lock)
-        tx.script(_LEDGER)
-        done = {int(v): (str(n), str(c)) for v, n, c in tx.all("SELECT version, name, checksum FROM schema_migrations")}
-        for version, name, text in files:
-            if version in done:
-                if done[version] != (name, _checksum(text)):
-                    raise MigrationError(f"{name}: changed after it was applied as {done[version][0]}; add a new file")
-                continue
-            tx.script(text)
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
-                (version, name, _checksum(text), to_micros(utcnow())),
-            )
-            applied_now.append(name)
+    if lock:
+        tx.one(lock)
+    tx.script(_LEDGER)
+    done = {int(v): (str(n), str(c)) for v, n, c in tx.all("SELECT version, name, checksum FROM schema_migrations")}
+    for version, name, text in files:
+        if version in done:
+            if done[version] != (name, _checksum(text)):
+                raise MigrationError(f"{name}: changed after it was applied as {done[version][0]}; add a new file")
+            continue
+        tx.script(text)
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+            (version, name, _checksum(text), to_micros(utcnow())),
+        )
+        applied_now.append(name)
     return applied_now

@@ -8,7 +8,6 @@ import msgspec
 
 from cardbin import cnaps
 from cardbin.banks.directory import SHARED_CATEGORIES
-from cardbin.errors import InvalidCnapsCode
 from cardbin.model import Bank
 from cardbin.pan import mask
 from payout_core.channels.profile import ChannelProfile, Requirement
@@ -142,8 +141,9 @@ def _bank_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
     if r.cnaps_code:
         try:
             cnaps.validate(r.cnaps_code)
-        except InvalidCnapsCode as e:
-            out.append(Violation(field="cnaps_code", code="format", message=redact(f"{r.cnaps_code!r:.40}: {e.rule}")))
+        except ValueError as e:  # cardbin's InvalidCnapsCode, whose `rule` says what is wrong
+            rule = getattr(e, "rule", str(e))
+            out.append(Violation(field="cnaps_code", code="format", message=redact(f"{r.cnaps_code!r:.40}: {rule}")))
             return out
         category = r.cnaps_code[:3]
         if bank is not None and bank.cnaps_category not in (None, category) and category not in SHARED_CATEGORIES:

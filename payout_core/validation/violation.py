@@ -9,6 +9,7 @@ import msgspec
 
 from cardbin import cnaps
 from cardbin.pan import mask
+from payout_core.errors import PayoutError
 
 ViolationCode = Literal[
     "required",  # a field the channel needs is empty
@@ -48,7 +49,7 @@ class Violation(msgspec.Struct, frozen=True, kw_only=True):
     suggestion: str | None = None
 
 
-class PrepareError(ValueError):
+class PrepareError(PayoutError, ValueError):
     """A recipient that cannot be made dispatch-ready; `.violations` lists every reason, nothing was sent."""
 
     def __init__(self, violations: list[Violation]) -> None:

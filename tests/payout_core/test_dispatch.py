@@ -8,12 +8,12 @@ import random
 import pytest
 
 from payout_core.dispatch import Failed, Outcome, Pending, Succeeded, call, evidence_of, find_attempt, new_client
-from payout_core.fakechannel import FakeChannel, Scenario
-from payout_core.fakechannel.adapter import FakeChannelAdapter
-from payout_core.fakechannel.bench import MERCHANT, Bench
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.orders import IllegalTransition
-from tests.payout_core.conftest import Clock, recipient
+from tests.fakechannel import FakeChannel, Scenario
+from tests.fakechannel.adapter import FakeChannelAdapter
+from tests.fakechannel.bench import MERCHANT, Bench
+from tests.payout_core.builders import Clock, recipient
 
 ACCOUNT = "6222021234567890128"
 AMOUNT = 12_345

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from payout_core.dispatch import Failed, Payout, Pending, Returned, Succeeded, call, new_client
-from payout_core.fakechannel import FakeChannel, FakeChannelAdapter, ScenarioSetting, running_fake_channel
 from payout_core.recipient import Recipient
+from tests.fakechannel import FakeChannel, FakeChannelAdapter, ScenarioSetting, running_fake_channel
 
 ACCOUNT = "6222021234567890128"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from cardbin.errors import InvalidInput
+from payout_core.errors import InvalidInput
 from payout_core.ledger import (
     MERCHANT_DEPOSITS,
     InsufficientFunds,
@@ -25,7 +25,7 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store, to_micros
 
-from .conftest import Clock, recipient, run_threads
+from .builders import Clock, recipient, run_threads
 
 AVAILABLE = merchant_account("m1", "available")
 FROZEN = merchant_account("m1", "frozen")

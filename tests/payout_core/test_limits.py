@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cardbin.errors import InvalidInput
 from cardbin.pan import mask
+from payout_core.errors import InvalidInput
 from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, card_key, used
 from payout_core.orders import Merchant, PayoutEngine, UnknownMerchant
 from payout_core.routing import ChannelRoute
 
-from .conftest import Clock, recipient, run_threads
+from .builders import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 OTHER = "6222021234567890136"

@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from cardbin.errors import InvalidInput
 from cardbin.pan import mask
+from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.limits import card_key, used
 from payout_core.orders import (
@@ -28,7 +28,7 @@ from payout_core.orders import (
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store
 
-from .conftest import Clock, recipient, run_threads
+from .builders import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 

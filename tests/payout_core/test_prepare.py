@@ -14,7 +14,7 @@ from payout_core import PrepareError, Recipient, channel, prepare, validate
 from payout_core.channels import channel_names
 from payout_core.validation import CardResolver, Prepared
 from payout_core.validation.normalize import normalize_recipient
-from tests.payout_core.conftest import company
+from tests.payout_core.builders import company
 
 ICBC_CARD = "6222021234567890128"  # BIN 622202, 19 digits
 CCB_CARD = "6217001234567890123"  # BIN 621700

@@ -9,11 +9,11 @@ import msgspec
 import pytest
 
 from payout_core.dispatch import Pending, Succeeded, evidence_of, find_attempt, recover
-from payout_core.fakechannel import FAKE_RULES, FakeChannel
-from payout_core.fakechannel.bench import Bench
 from payout_core.review import ReviewDesk
 from payout_core.store import Store
-from tests.payout_core.conftest import Clock, recipient
+from tests.fakechannel import FAKE_RULES, FakeChannel
+from tests.fakechannel.bench import Bench
+from tests.payout_core.builders import Clock, recipient
 
 
 class Crash(Exception):

@@ -6,12 +6,12 @@ import random
 
 import pytest
 
-from cardbin.errors import InvalidInput
-from payout_core.fakechannel.bench import MERCHANT, Bench
+from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.returns import NotSucceeded, Returns
-from tests.payout_core.conftest import BENCH_FUNDS as FUNDS
-from tests.payout_core.conftest import Clock, recipient
+from tests.fakechannel.bench import MERCHANT, Bench
+from tests.payout_core.builders import BENCH_FUNDS as FUNDS
+from tests.payout_core.builders import Clock, recipient
 
 AMOUNT = 9_900
 

@@ -7,13 +7,13 @@ import random
 import msgspec
 import pytest
 
-from cardbin.errors import InvalidInput
 from payout_core.channels import Outcomes
-from payout_core.fakechannel import FAKE_RULES
-from payout_core.fakechannel.bench import MERCHANT, Bench
+from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.review import NotUnderReview, ReviewDesk
-from tests.payout_core.conftest import Clock, recipient
+from tests.fakechannel import FAKE_RULES
+from tests.fakechannel.bench import MERCHANT, Bench
+from tests.payout_core.builders import Clock, recipient
 
 ACCOUNT = "6222021234567890128"
 AMOUNT = 7_700

@@ -19,7 +19,7 @@ from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.store import Store
 from payout_core.validation import validate
 
-from .conftest import Clock, recipient, run_threads
+from .builders import Clock, recipient, run_threads
 
 PAN = "6222021234567890128"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.payout_core.conftest import pg_dsn
+from tests.payout_core.builders import pg_dsn
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "simulate_payouts.py"
 
@@ -63,8 +63,8 @@ def test_the_checks_catch_a_broken_outcome(tmp_path: Path) -> None:
     sys.path.insert(0, str(SCRIPT.parent))
     from simulate_payouts import Simulation
 
-    from payout_core.fakechannel import running_fake_channel
     from payout_core.store import open_store
+    from tests.fakechannel import running_fake_channel
 
     store = open_store(tmp_path / "sim.db")
     store.migrate()

@@ -19,7 +19,7 @@ from payout_core.store import (
 )
 from payout_core.store.migrate import discover
 
-from .conftest import make_store, run_threads
+from .builders import make_store, run_threads
 
 
 def test_migrate_applies_every_file_once(raw_store: Store) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from payout_core import Recipient, Violation, channel, validate
 from payout_core.channels import channel_names
 from payout_core.validation.normalize import normalize_recipient
-from tests.payout_core.conftest import company
+from tests.payout_core.builders import company
 
 ICBC_CARD = "6222021234567890128"
 ICBC_MASKED = "622202*********0128"

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Litestar, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from payout_core.fakechannel.wire import (
+from tests.fakechannel.wire import (
     ACCOUNT_INVALID,
     BANK_RETURNED,
     ORDER_NOT_FOUND,

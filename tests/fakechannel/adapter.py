@@ -7,7 +7,7 @@ import msgspec
 from payout_core.channels import Outcomes
 from payout_core.dispatch.adapter import ChannelRequest, Payout
 from payout_core.dispatch.outcome import Outcome, Pending, classify
-from payout_core.fakechannel.wire import FAKE_RULES, Answer, PayoutRequest, QueryRequest
+from tests.fakechannel.wire import FAKE_RULES, Answer, PayoutRequest, QueryRequest
 
 _JSON = {"content-type": "application/json"}
 

@@ -1,4 +1,4 @@
-"""Serve the fake channel on a listening socket inherited from the parent: `python -m payout_core.fakechannel FD DELAY`.
+"""Serve the fake channel on a listening socket inherited from the parent: `python -m tests.fakechannel FD DELAY`.
 
 A separate process, so the channel and the code under test do not share one interpreter lock and the fake answers
 with the timing of a real remote server.
@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from payout_core.fakechannel.server import create_app
+from tests.fakechannel.server import create_app
 
 
 def main() -> None:

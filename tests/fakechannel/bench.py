@@ -14,14 +14,14 @@ import httpx
 
 from payout_core.channels import Outcomes
 from payout_core.dispatch import Checkpoint, Dispatcher, QueryPolicy, no_checkpoint
-from payout_core.dispatch.adapter import Clock, new_client
-from payout_core.fakechannel.adapter import FakeChannelAdapter
-from payout_core.fakechannel.runner import FakeChannel
-from payout_core.fakechannel.wire import FAKE_RULES, Scenario, ScenarioSetting
+from payout_core.dispatch.adapter import new_client
 from payout_core.orders import Merchant, Order, PayoutEngine
 from payout_core.recipient import Recipient
 from payout_core.routing import ChannelRoute
-from payout_core.store import Store
+from payout_core.store import Clock, Store
+from tests.fakechannel.adapter import FakeChannelAdapter
+from tests.fakechannel.runner import FakeChannel
+from tests.fakechannel.wire import FAKE_RULES, Scenario, ScenarioSetting
 
 MERCHANT = "m1"
 

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import msgspec
 
-from payout_core.fakechannel.wire import OrderRecord, ScenarioSetting
+from tests.fakechannel.wire import OrderRecord, ScenarioSetting
+
+ROOT = Path(__file__).resolve().parents[2]  # where `python -m tests.fakechannel` finds the package
 
 
 class FakeChannel:
@@ -47,7 +50,7 @@ def running_fake_channel(timeout_delay: float = 1.25) -> Iterator[FakeChannel]:
         port = sock.getsockname()[1]
         fd = sock.fileno()
         child = subprocess.Popen(
-            [sys.executable, "-m", "payout_core.fakechannel", str(fd), str(timeout_delay)], pass_fds=[fd]
+            [sys.executable, "-m", "tests.fakechannel", str(fd), str(timeout_delay)], pass_fds=[fd], cwd=ROOT
         )
         channel = FakeChannel(f"http://127.0.0.1:{port}")
         try:

@@ -10,7 +10,10 @@ from typing import Literal
 import msgspec
 
 CardType = Literal["debit", "credit", "semi_credit", "prepaid"]
-RegionSource = Literal["issuer_code", "card_segment", "none"]
+RegionSource = Literal["issuer_code", "bank_seat", "card_segment", "none"]
+# How precise the region is: a city (and its province), a province alone, a national issuer (no region), an
+# overseas issuer (a country, no domestic region), or nothing known.
+RegionLevel = Literal["city", "province", "national", "overseas", "unknown"]
 CnapsMatch = Literal["city_branch", "province_branch", "head_office", "none"]
 
 # UnionPay's 卡种 as written in its tables → the card_type cardbin reports.
@@ -40,15 +43,19 @@ class CardInfo(msgspec.Struct, frozen=True, kw_only=True):
     bin: str
     bank_code: str | None
     bank_name: str
+    bank_group: str | None  # the group a small bank belongs to (中银富登, 长江 …), when its issuer code shows one
+    issuer_name: str  # as printed in the BIN table (a merged bank's old name stays here; bank_name is today's)
     issuer_code: str | None
     card_name: str | None
     card_type: CardType
     pan_length: int
     pan_length_valid: bool
     luhn_valid: bool
+    region_level: RegionLevel
     province: str | None
     city: str | None
     city_code: str | None
+    country: str | None  # ISO 3166 alpha-2 of an overseas issuer; None for domestic ones
     region_source: RegionSource
     region_reason: str | None
     branch_name: str | None
@@ -100,16 +107,48 @@ class SourceFile(msgspec.Struct, frozen=True, kw_only=True):
     rows: int
 
 
+class UnmappedIssuer(msgspec.Struct, frozen=True, kw_only=True):
+    """An issuer of the BIN table that maps to no bank: data staff add it to data/banks/curated.csv."""
+
+    issuer_name: str
+    issuer_code: str | None
+    bins: int
+
+
+class Coverage(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a release's answers hold each field, counted over its BIN rows (one per BIN and card length).
+
+    Computed once when a release is built and stored with it, so `release list` shows it without rebuilding.
+    """
+
+    bins: int
+    bank: int  # with a bank identity (bank_code)
+    region: dict[str, int]  # by region_level
+    country: int  # overseas issuers with a country
+    cnaps: dict[str, int]  # by cnaps_match
+    cnaps_not_in_release: int  # 联行号 answered that the release's branch table lacks: must be 0
+    cnaps_other_bank: int  # 联行号 of a branch whose bank is not the card's: must be 0
+    unmapped_issuers: list[UnmappedIssuer]
+
+    def share(self, count: int) -> float:
+        return count / self.bins if self.bins else 0.0
+
+
 class ReleaseInfo(msgspec.Struct, frozen=True, kw_only=True):
     month: str
     loaded_at: str
     active: bool
     sources: list[SourceFile]
     counts: dict[str, int]
+    coverage: Coverage | None = None  # None for releases stored before coverage was measured
 
 
 class Bank(msgspec.Struct, frozen=True, kw_only=True):
-    """A bank of the directory; `code` is the Alipay-style short code (ICBC, ABC …)."""
+    """A bank: `code` is its one canonical code (Alipay-style ICBC, ABC …; see cardbin.banks for banks without one).
+
+    `other_codes` are codes other systems use for the same bank (accepted on input, never answered); a regional
+    bank's registered seat is `seat_city_code` (a CNAPS city code) or, for a province-wide bank, `seat_province`.
+    """
 
     code: str
     name: str
@@ -118,6 +157,10 @@ class Bank(msgspec.Struct, frozen=True, kw_only=True):
     head_office_cnaps: str | None = None
     unionpay_prefixes: tuple[str, ...] = ()
     wechat_code: str | None = None
+    other_codes: tuple[str, ...] = ()
+    group: str | None = None
+    seat_city_code: str | None = None
+    seat_province: str | None = None
 
     @property
     def huifu_code(self) -> str | None:

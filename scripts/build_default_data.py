@@ -17,6 +17,7 @@ from rich.console import Console
 from cardbin.errors import LoadRefused
 from cardbin.release.build import Built, Inputs, build_release
 from cardbin.release.bundled import write_bundle
+from cardbin.resolve.coverage import release_coverage
 from cardbin.sources import read_alipay_codes
 from cardbin.validate import Report, print_report
 
@@ -50,7 +51,7 @@ def main() -> None:
         print_report(refused.report, console)
         raise SystemExit(1) from refused
     print_report(built.report, console, limit=20)
-    manifest = write_bundle(built.release, args.out)
+    manifest = write_bundle(built.release, args.out, release_coverage(built.release))
     bins = built.release.bins
     console.print(
         f"wrote {args.out}: month {manifest.month}, {manifest.counts}; "

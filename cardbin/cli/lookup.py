@@ -51,15 +51,18 @@ def _card_table(info: CardInfo) -> Table:
     table.add_column()
     rows = {
         "card": info.card_number_masked,
-        "bank": f"{info.bank_name} ({info.bank_code})" if info.bank_code else info.bank_name,
+        "bank": (f"{info.bank_name} ({info.bank_code})" if info.bank_code else info.bank_name)
+        + (f" · {info.bank_group}" if info.bank_group else ""),
+        "issuer": " ".join(filter(None, (info.issuer_name, info.issuer_code))),
         "card type": f"{info.card_type}" + (f" · {info.card_name}" if info.card_name else ""),
         "BIN": f"{info.bin} (for {info.pan_length}-digit cards"
         + ("" if info.pan_length_valid else f"; this one has {len(info.card_number_masked)}")
         + ")",
         "Luhn": "valid" if info.luhn_valid else "fails (reported, not rejected)",
-        "region": " ".join(filter(None, (info.province, info.city, info.city_code))) + f" [{info.region_source}]"
-        if info.city
-        else f"unknown — {info.region_reason}",
+        "region": " ".join(filter(None, (info.province, info.city, info.city_code, info.country)))
+        + f" [{info.region_level}, {info.region_source}]"
+        if info.province or info.country
+        else f"{info.region_level} — {info.region_reason}",
         "联行号": f"{info.cnaps_code} {info.branch_name or ''} [{info.cnaps_match}]"
         if info.cnaps_code
         else "unknown [none]",

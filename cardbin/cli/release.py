@@ -13,8 +13,10 @@ from rich.table import Table
 
 from cardbin.cli.app import app
 from cardbin.errors import CardbinError, LoadRefused
+from cardbin.model import Coverage
 from cardbin.release.build import Inputs
 from cardbin.release.diff import ReleaseDiff, TableDiff
+from cardbin.resolve.coverage import release_coverage
 from cardbin.store import DB_ENV, ReleaseStore
 from cardbin.validate import Options, Report, Severity, print_report
 
@@ -47,6 +49,32 @@ def _diff_table(title: str, diff: TableDiff, limit: int = 15) -> Table:
     if len(diff.by_bank) > limit:
         table.add_row(f"… {len(diff.by_bank) - limit} more banks", "", "", "")
     return table
+
+
+def _shares(coverage: Coverage, counts: dict[str, int]) -> str:
+    return " · ".join(f"{key} {coverage.share(n):.1%}" for key, n in counts.items())
+
+
+def _print_coverage(coverage: Coverage, limit: int = 20) -> None:
+    """The share of BIN rows whose answer holds each field, and the issuers that map to no bank."""
+    table = Table(title=f"Coverage of {coverage.bins} BIN rows", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("bank identity", f"{coverage.share(coverage.bank):.1%}")
+    table.add_row("region", _shares(coverage, coverage.region))
+    table.add_row("country", f"{coverage.share(coverage.country):.1%}")
+    table.add_row("联行号", _shares(coverage, coverage.cnaps))
+    if coverage.cnaps_not_in_release or coverage.cnaps_other_bank:
+        broken = f"{coverage.cnaps_not_in_release} not in the release, {coverage.cnaps_other_bank} of another bank"
+        table.add_row("[red]联行号 broken[/red]", broken)
+    console.print(table)
+    unmapped = coverage.unmapped_issuers
+    if unmapped:
+        console.print(f"{len(unmapped)} issuers map to no bank (add them to data/banks/curated.csv):")
+        for issuer in unmapped[:limit]:
+            console.print(f"  {issuer.issuer_name} ({issuer.issuer_code or 'no 机构代码'}): {issuer.bins} BIN rows")
+        if len(unmapped) > limit:
+            console.print(f"  … {len(unmapped) - limit} more (--json lists all)")
 
 
 def _print_diff(diff: ReleaseDiff) -> None:
@@ -92,12 +120,15 @@ def load(
     )
     try:
         with progress:
-            task = progress.add_task(f"loading {month}", total=files + 4)  # each file, validate, assemble, store, diff
+            # each file, validate, assemble, coverage, store, diff
+            task = progress.add_task(f"loading {month}", total=files + 5)
 
             def step(done: str) -> None:
                 progress.update(task, advance=1, description=done)
 
-            info, built = store.load(month, inputs, options=Options(check_digit=severity), step=step)
+            info, built = store.load(
+                month, inputs, options=Options(check_digit=severity), step=step, measure=release_coverage
+            )
             previous = store.previous_month(month)
             diff = store.diff(previous, month)
             step("diff")
@@ -113,7 +144,12 @@ def load(
     except CardbinError as exc:
         raise _fail(exc) from exc
     if as_json:
-        payload = {"release": info, "report": msgspec.json.decode(built.report.to_json()), "diff": diff}
+        payload = {
+            "release": info,
+            "report": msgspec.json.decode(built.report.to_json()),
+            "diff": diff,
+            "coverage": info.coverage,
+        }
         console.print_json(msgspec.json.encode(payload).decode())
         return
     print_report(built.report, console, limit=20)
@@ -127,6 +163,8 @@ def load(
             table, str(rows), *((str(len(d.added)), str(len(d.removed)), str(len(d.changed))) if d else ("",) * 3)
         )
     console.print(summary)
+    if info.coverage is not None:
+        _print_coverage(info.coverage)
     console.print(f"Review with `cardbin release diff`, then `cardbin release activate {info.month}`.")
 
 
@@ -168,7 +206,7 @@ def activate(db: DbOption, month: Annotated[str, typer.Argument(help="The releas
 
 @release_app.command("list")
 def list_(db: DbOption, as_json: JsonOption = False) -> None:
-    """Stored releases, their sources and row counts; the active one is marked."""
+    """Stored releases, their sources, row counts and coverage; the active one is marked."""
     try:
         releases = ReleaseStore(db).list_releases()
     except CardbinError as exc:
@@ -179,11 +217,26 @@ def list_(db: DbOption, as_json: JsonOption = False) -> None:
     table = Table(title=f"Releases in {db}")
     for column in ("month", "active", "loaded at", "bins", "branches", "cities", "sources"):
         table.add_column(column)
+    coverage = Table(title="Share of BIN rows with …")
+    for column in ("month", "bank", "region", "country", "联行号", "issuers without a bank"):
+        coverage.add_column(column, justify="left" if column == "month" else "right")
     for r in releases:
         sources = ", ".join(f"{s.name} ({s.rows})" for s in r.sources)
         counts = [str(r.counts.get(t, 0)) for t in ("bins", "branches", "cities")]
         table.add_row(r.month, "*" if r.active else "", r.loaded_at, *counts, sources)
+        coverage.add_row(r.month, *_coverage_cells(r.coverage))
     console.print(table)
+    console.print(coverage)
+
+
+def _coverage_cells(coverage: Coverage | None) -> tuple[str, ...]:
+    """Shares of BIN rows with a bank, a region (city or province), a country and a 联行号; blank if not measured."""
+    if coverage is None:
+        return ("not measured", "", "", "", "")
+    regional = coverage.region.get("city", 0) + coverage.region.get("province", 0)
+    answered = coverage.bins - coverage.cnaps.get("none", 0)
+    shares = (f"{coverage.share(n):.1%}" for n in (coverage.bank, regional, coverage.country, answered))
+    return (*shares, str(len(coverage.unmapped_issuers)))
 
 
 @release_app.command()

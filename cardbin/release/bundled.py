@@ -13,7 +13,7 @@ import msgspec
 import polars as pl
 
 from cardbin.errors import ReleaseNotFound
-from cardbin.model import SourceFile
+from cardbin.model import Coverage, SourceFile
 from cardbin.paths import DEFAULT_RELEASE_DIR
 from cardbin.release.schema import TABLES, ReleaseData, conform
 
@@ -25,16 +25,23 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     built_at: str
     sources: list[SourceFile]
     counts: dict[str, int]
+    coverage: Coverage | None = None
 
 
-def write_bundle(release: ReleaseData, directory: Path) -> Manifest:
+def write_bundle(release: ReleaseData, directory: Path, coverage: Coverage | None = None) -> Manifest:
     directory.mkdir(parents=True, exist_ok=True)
     counts = {}
     for table in TABLES:
         frame: pl.DataFrame = getattr(release, table)
         frame.write_parquet(directory / f"{table}.parquet", compression="zstd", compression_level=19)
         counts[table] = frame.height
-    manifest = Manifest(month=release.month, built_at=release.loaded_at, sources=list(release.sources), counts=counts)
+    manifest = Manifest(
+        month=release.month,
+        built_at=release.loaded_at,
+        sources=list(release.sources),
+        counts=counts,
+        coverage=coverage,
+    )
     (directory / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)) + b"\n")
     return manifest
 

@@ -126,7 +126,7 @@ class BranchTable:
         for (bank_code, city_code), group in self._levels.items():
             if (where := cities.get(city_code)) is not None:
                 self._by_province[(bank_code, where.province)].extend(group)
-        self._choices: dict[tuple[str, str | None], Choice] = {}
+        self._choices: dict[tuple[str, str | None, str | None], Choice] = {}
         self.frame = self._search_frame()
 
     def _order(self, branch: Branch) -> tuple[int, int, str]:
@@ -150,14 +150,14 @@ class BranchTable:
             raise UnknownBranch("cnaps_code", code, "no branch of this release has this 联行号")
         return found
 
-    def choose(self, bank: Bank | None, city_code: str | None) -> Choice:
-        """The 联行号 for a card of `bank` in `city_code` by the rule in the module doc; memoised."""
+    def choose(self, bank: Bank | None, city_code: str | None, province: str | None = None) -> Choice:
+        """The 联行号 for a card of `bank` in `city_code` (or just `province`) by the module doc's rule; memoised."""
         if bank is None:
             return NO_CHOICE
-        key = (bank.code, city_code)
+        key = (bank.code, city_code, province)
         found = self._choices.get(key)
         if found is None:
-            found = self._choices[key] = self._choose(bank, city_code)
+            found = self._choices[key] = self._choose(bank, city_code, province)
         return found
 
     def _prefecture(self, city_code: str | None) -> str | None:
@@ -167,17 +167,21 @@ class BranchTable:
         county, seat = self._cities.get(city_code), self._cities.get(city_code[:3] + "0")
         return seat.city_code if county and seat and seat.province == county.province else None
 
-    def _choose(self, bank: Bank, city_code: str | None) -> Choice:
+    def _choose(self, bank: Bank, city_code: str | None, province: str | None) -> Choice:
         city = self._cities.get(city_code) if city_code else None
         for code in (city_code, self._prefecture(city_code)):
             if code and (here := self._levels.get((bank.code, code))):
                 return Choice(here[0].name, here[0].cnaps_code, "city_branch")
-        if city is not None and (there := self._by_province.get((bank.code, city.province))):
-            capital = self._capitals.get(city.province)
+        province = city.province if city is not None else province
+        if province is not None and (there := self._by_province.get((bank.code, province))):
+            capital = self._capitals.get(province)
             best = min(
                 there,
                 key=lambda b: (
-                    (not _is_provincial(b.name, city.province), b.city_code != capital, b.city_code, *self._order(b))
+                    not _is_provincial(b.name, province),
+                    b.city_code != capital,
+                    b.city_code,
+                    *self._order(b),
                 ),
             )
             return Choice(best.name, best.cnaps_code, "province_branch")

@@ -10,8 +10,9 @@ directory knows, then one with a 机构代码, then the bank-level issuer (机�
 bank's BIN is the narrower claim, e.g. 建行厦门分行 on CCB's 436742), then by 机构代码 and issuer name (so the
 choice is stable); the other issuers are listed as ``alternatives``.
 
-Region: the 机构代码's last four digits when they are a known CNAPS city code; …0000 is a national issuer; else the
-card-segment table (card prefix → city code) when the release has one; else none, with the reason.
+Region (see `cardbin.resolve.region`): what the 机构代码 gives, at its level; without a 机构代码, a regional bank's
+seat; a card-segment table (card prefix → city code), when the release has one, refines a region the 机构代码 or
+seat leaves open; else none, with the reason.
 """
 
 from __future__ import annotations
@@ -27,20 +28,21 @@ from cardbin.errors import UnknownBin
 from cardbin.model import Alternative, Bank, BinRecord, CardInfo, CardType, City, RegionSource
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.branches import BranchTable
+from cardbin.resolve.region import NATIONAL, Region, Regions
 
-NATIONAL = "0000"
 HEAD = 6  # most BINs have 6 digits; longer ones are grouped under their first 6
 _UNSET = ""  # card_number_masked of a template; every lookup replaces it
+# A card-segment city refines these region sources (a seat is the bank's, a segment is the card's own).
+SEGMENT_REFINES: frozenset[RegionSource] = frozenset({"none", "bank_seat"})
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One BIN row with its bank and the region its 机构代码 gives (None when it gives none)."""
+    """One BIN row with its bank and the region its data gives."""
 
     record: BinRecord
     bank: Bank | None
-    city: City | None
-    region_reason: str | None
+    region: Region
 
 
 @dataclass(slots=True)
@@ -55,18 +57,6 @@ class Hit:
 def unknown_bin(field_name: str, masked: str, release: str) -> UnknownBin:
     """The one wording of "no BIN" for single and batch lookups (the value is already masked)."""
     return UnknownBin(field_name, masked, f"no BIN of release {release} is a prefix of it")
-
-
-def _region_of(issuer_code: str | None, cities: dict[str, City]) -> tuple[City | None, str | None]:
-    if not issuer_code:
-        return None, "no 机构代码 for this BIN in the release"
-    tail = issuer_code[4:]
-    if tail == NATIONAL:
-        return None, f"机构代码 {issuer_code} is a national issuer (…0000): no region"
-    city = cities.get(tail)
-    if city is None:
-        return None, f"机构代码 {issuer_code}: {tail} is not a known CNAPS city code"
-    return city, None
 
 
 def _rank(row: Row, pan_length: int) -> tuple[int, bool, bool, bool, str, str]:
@@ -102,6 +92,7 @@ class ReleaseIndex:
         self.cities: dict[str, City] = {
             r["city_code"]: City(**r) for r in data.cities.unique("city_code", keep="first").iter_rows(named=True)
         }
+        self.regions = Regions(self.cities)
         self.branches = BranchTable(data.branches, self.cities, directory)
         self.rows_by_bin: dict[str, list[Row]] = defaultdict(list)
         seen: set[BinRecord] = set()
@@ -113,8 +104,10 @@ class ReleaseIndex:
             bank = directory.by_code(record.bank_code) if record.bank_code else None
             if bank is None:
                 bank = directory.for_issuer(record.issuer_code, record.issuer_name)
-            city, reason = _region_of(record.issuer_code, self.cities)
-            self.rows_by_bin[record.bin].append(Row(record, bank, city, reason))
+            region = self.regions.of_issuer(record.issuer_code)
+            if record.issuer_code is None:
+                region = self.regions.of_seat(bank) or region
+            self.rows_by_bin[record.bin].append(Row(record, bank, region))
         self.bin_lengths = sorted({len(b) for b in self.rows_by_bin}, reverse=True)
         # card length → BIN length → BIN → hit.
         self.exact_tables: dict[int, dict[int, dict[str, Hit]]] = {}
@@ -148,35 +141,40 @@ class ReleaseIndex:
     def _hit(self, rows: list[Row], pan_length: int, *, pan_length_valid: bool) -> Hit:
         ordered = sorted(rows, key=lambda row: _rank(row, pan_length))
         best = ordered[0]
-        info = self._info(best, best.city, "issuer_code" if best.city else "none", best.region_reason, pan_length_valid)
+        info = self._info(best, best.region, pan_length_valid)
         # Rows differing only in card name are one issuer: only other issuers (or types) are alternatives.
         alternatives = tuple(
             a for a in dict.fromkeys(_alternative(row) for row in ordered[1:]) if a != _alternative(best)
         )
         return Hit(best, msgspec.structs.replace(info, alternatives=alternatives))
 
-    def _info(
-        self, row: Row, city: City | None, source: RegionSource, reason: str | None, pan_length_valid: bool
-    ) -> CardInfo:
+    def _info(self, row: Row, region: Region, pan_length_valid: bool) -> CardInfo:
         r = row.record
-        choice = self.branches.choose(row.bank, city.city_code if city else None)
+        city = region.city
+        # An overseas card is not paid through CNAPS: no domestic 联行号, even for a Chinese bank's branch abroad.
+        bank = row.bank if region.level != "overseas" else None
+        choice = self.branches.choose(bank, city.city_code if city else None, region.province)
         card_type: CardType = r.card_type
         return CardInfo(
             card_number_masked=_UNSET,
             bin=r.bin,
             bank_code=row.bank.code if row.bank else r.bank_code,
             bank_name=row.bank.name if row.bank else r.issuer_name,
+            bank_group=row.bank.group if row.bank else None,
+            issuer_name=r.issuer_name,
             issuer_code=r.issuer_code,
             card_name=r.card_name,
             card_type=card_type,
             pan_length=r.pan_length,
             pan_length_valid=pan_length_valid,
             luhn_valid=False,
-            province=city.province if city else None,
+            region_level=region.level,
+            province=region.province,
             city=city.city if city else None,
             city_code=city.city_code if city else None,
-            region_source=source,
-            region_reason=reason,
+            country=region.country,
+            region_source=region.source,
+            region_reason=region.reason,
             branch_name=choice.branch_name,
             cnaps_code=choice.cnaps_code,
             cnaps_match=choice.cnaps_match,
@@ -224,14 +222,14 @@ class ReleaseIndex:
         return None
 
     def with_segment(self, hit: Hit, city_code: str | None) -> CardInfo:
-        """The hit's CardInfo, its region taken from the card-segment table when the 机构代码 gave none."""
-        if city_code is None or hit.info.region_source != "none":
+        """The hit's CardInfo, its region taken from the card-segment table when the 机构代码 gave no city."""
+        if city_code is None or hit.info.region_source not in SEGMENT_REFINES:
             return hit.info
         info = hit.by_segment.get(city_code)
         if info is None:
-            city = self.cities.get(city_code)
-            if city is None:
+            region = self.regions.of_city(city_code, "card_segment")
+            if region is None:
                 return hit.info
-            info = self._info(hit.row, city, "card_segment", None, hit.info.pan_length_valid)
+            info = self._info(hit.row, region, hit.info.pan_length_valid)
             info = hit.by_segment[city_code] = msgspec.structs.replace(info, alternatives=hit.info.alternatives)
         return info

@@ -13,7 +13,7 @@ from cardbin.errors import InvalidInput, UnknownBin
 from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
 from cardbin.release.bundled import default_release
 from cardbin.release.schema import ReleaseData
-from cardbin.resolve.index import ReleaseIndex, unknown_bin
+from cardbin.resolve.index import SEGMENT_REFINES, ReleaseIndex, unknown_bin
 from cardbin.store import ReleaseStore, default_db_path
 
 _replace = msgspec.structs.replace
@@ -44,7 +44,7 @@ class Resolver:
         if hit is None:
             raise unknown_bin("card_number", pans.mask(pan), self.release)
         info = hit.info
-        if index.segments and info.region_source == "none":
+        if index.segments and info.region_source in SEGMENT_REFINES:
             info = index.with_segment(hit, index.segment_city(pan))
         return _replace(info, card_number_masked=pans.mask(pan), luhn_valid=pans.luhn_valid(pan))
 

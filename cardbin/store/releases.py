@@ -16,7 +16,7 @@ import msgspec
 import polars as pl
 
 from cardbin.errors import ReleaseError, ReleaseNotFound
-from cardbin.model import ReleaseInfo, SourceFile
+from cardbin.model import Coverage, ReleaseInfo, SourceFile
 from cardbin.release.build import Built, Inputs, build_release, check_month
 from cardbin.release.diff import ReleaseDiff, diff_releases
 from cardbin.release.schema import TABLES, ReleaseData, conform
@@ -55,7 +55,10 @@ class ReleaseStore:
 
     def list_releases(self) -> list[ReleaseInfo]:
         active = self.active_month()
-        rows = self._query("SELECT month, loaded_at, sources, counts FROM releases ORDER BY month")
+        # A store written before coverage was measured has no such column until its next write.
+        columns = self._query("SELECT column_name FROM information_schema.columns WHERE table_name = 'releases'")
+        coverage_column = "coverage" if ("coverage",) in columns else "NULL"
+        rows = self._query(f"SELECT month, loaded_at, sources, counts, {coverage_column} FROM releases ORDER BY month")
         return [
             ReleaseInfo(
                 month=str(month),
@@ -63,8 +66,9 @@ class ReleaseStore:
                 active=month == active,
                 sources=msgspec.json.decode(str(sources), type=list[SourceFile]),
                 counts=msgspec.json.decode(str(counts), type=dict[str, int]),
+                coverage=msgspec.json.decode(str(coverage), type=Coverage) if coverage is not None else None,
             )
-            for month, loaded_at, sources, counts in rows
+            for month, loaded_at, sources, counts, coverage in rows
         ]
 
     def _month_or_active(self, month: str | None) -> str:
@@ -127,8 +131,8 @@ class ReleaseStore:
                 raise
             con.commit()
 
-    def save(self, release: ReleaseData) -> ReleaseInfo:
-        """Store a built release, inactive. Months are immutable: an existing month is refused."""
+    def save(self, release: ReleaseData, coverage: Coverage | None = None) -> ReleaseInfo:
+        """Store a built release, inactive, with its coverage. Months are immutable: an existing month is refused."""
         check_month(release.month)
         counts = {table: getattr(release, table).height for table in TABLES}
 
@@ -136,12 +140,13 @@ class ReleaseStore:
             if con.execute("SELECT 1 FROM releases WHERE month = ?", [release.month]).fetchall():
                 raise ReleaseError(f"release {release.month} already exists; releases are never overwritten")
             con.execute(
-                "INSERT INTO releases VALUES (?, ?, ?, ?)",
+                "INSERT INTO releases (month, loaded_at, sources, counts, coverage) VALUES (?, ?, ?, ?, ?)",
                 [
                     release.month,
                     release.loaded_at,
                     msgspec.json.encode(list(release.sources)).decode(),
                     msgspec.json.encode(counts).decode(),
+                    msgspec.json.encode(coverage).decode() if coverage is not None else None,
                 ],
             )
             for table in TABLES:
@@ -154,7 +159,12 @@ class ReleaseStore:
 
         self._write(insert)
         return ReleaseInfo(
-            month=release.month, loaded_at=release.loaded_at, active=False, sources=list(release.sources), counts=counts
+            month=release.month,
+            loaded_at=release.loaded_at,
+            active=False,
+            sources=list(release.sources),
+            counts=counts,
+            coverage=coverage,
         )
 
     def load(
@@ -164,16 +174,21 @@ class ReleaseStore:
         *,
         options: Options | None = None,
         step: Callable[[str], None] | None = None,
+        measure: Callable[[ReleaseData], Coverage] | None = None,
     ) -> tuple[ReleaseInfo, Built]:
         """Read, validate and store a month's files as an inactive release (LoadRefused: nothing stored).
 
         Tables not given, and a change list's base, come from the newest stored release before `month`.
+        `measure` (e.g. `cardbin.resolve.coverage.release_coverage`) gives the coverage stored with it.
         """
         check_month(month)
         base = self.previous_month(month)
         previous = self.read_release(base) if base else None
         built = build_release(month, inputs, previous=previous, options=options, step=step)
-        info = self.save(built.release)
+        coverage = measure(built.release) if measure is not None else None
+        if step and measure is not None:
+            step("coverage")
+        info = self.save(built.release, coverage)
         if step:
             step("store")
         return info, built

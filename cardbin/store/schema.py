@@ -22,8 +22,11 @@ DDL = [
         month VARCHAR PRIMARY KEY,
         loaded_at VARCHAR NOT NULL,
         sources VARCHAR NOT NULL,
-        counts VARCHAR NOT NULL
+        counts VARCHAR NOT NULL,
+        coverage VARCHAR
     )""",
+    # Stores written before coverage was measured: their releases list with coverage null.
+    "ALTER TABLE releases ADD COLUMN IF NOT EXISTS coverage VARCHAR",
     """CREATE TABLE IF NOT EXISTS activations (
         seq INTEGER PRIMARY KEY,
         month VARCHAR NOT NULL,

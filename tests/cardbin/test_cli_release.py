@@ -77,3 +77,36 @@ def test_bad_arguments_name_what_is_wrong(db: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "month" in result.output and "YYYY-MM" in result.output
     result = runner.invoke(app, ["release", "activate", "2020-01"])
     assert result.exit_code == 1 and "2020-01" in result.output
+
+
+def test_load_and_list_show_coverage(db: Path, tmp_path: Path) -> None:
+    """Coverage is measured on load, printed (text and --json), stored, and listed without rebuilding."""
+    table = write_xls(tmp_path / "2018年06月卡表.xls", cocolian_rows())
+    args = ["release", "load", "--month", "2018-06", "--bin-table", str(table), "--cnaps-table", str(GWEESIN)]
+    result = runner.invoke(app, [*args, "--cities", str(CITIES_JSON), "--json"])
+    assert result.exit_code == 0, result.output
+    coverage = msgspec.json.decode(result.stdout)["coverage"]
+    assert coverage["bins"] == sum(coverage["region"].values()) == sum(coverage["cnaps"].values()) > 4000
+    assert 0 < coverage["bank"] <= coverage["bins"] and coverage["country"] == coverage["region"]["overseas"] > 0
+    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)
+    assert listed[0]["coverage"] == coverage
+
+    text = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-changes", str(DELTA_B)])
+    assert text.exit_code == 0, text.output
+    assert "Coverage of" in text.output and "bank identity" in text.output and "city_branch" in text.output
+    shown = runner.invoke(app, ["release", "list"])
+    assert shown.exit_code == 0 and "联行号" in shown.output and "%" in shown.output
+
+
+def test_list_reads_a_store_written_before_coverage(db: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE TABLE releases (month VARCHAR PRIMARY KEY, loaded_at VARCHAR NOT NULL, "
+            "sources VARCHAR NOT NULL, counts VARCHAR NOT NULL)"
+        )
+        con.execute("INSERT INTO releases VALUES ('2018-06', '2018-06-10T00:00:00+00:00', '[]', '{\"bins\": 1}')")
+    [old] = ReleaseStore(db).list_releases()
+    assert (old.month, old.coverage) == ("2018-06", None)
+    assert runner.invoke(app, ["release", "list"]).exit_code == 0

@@ -352,3 +352,28 @@ def test_module_level_lookup_uses_the_bundled_release(monkeypatch: pytest.Monkey
     monkeypatch.delenv(DB_ENV, raising=False)
     info = cardbin.lookup("6222021234567890128")
     assert (info.bank_code, info.release) == ("ICBC", default_release().month)
+
+
+@pytest.mark.parametrize(
+    ("bin_", "issuer_code", "region"),
+    [
+        ("621076/19", "05083000", ("province", "江苏省", None)),  # 3000: a province-level code
+        ("62215049/19", "01004900", ("province", "河南省", None)),
+        ("356827/16", "04012902", ("city", "上海市", "上海市")),  # 2902: a district of 2900 上海
+        ("625901/16", "04615511", ("city", "湖南省", "长沙市")),  # 5511 → 5510 长沙
+    ],
+)
+def test_region_at_the_level_the_issuer_code_gives(
+    unionpay: Resolver, bin_: str, issuer_code: str, region: tuple[str, str, str | None]
+) -> None:
+    prefix, length = bin_.split("/")
+    info = unionpay.lookup(card(prefix, int(length)))
+    assert (info.issuer_code, (info.region_level, info.province, info.city)) == (issuer_code, region)
+    assert (info.region_source, info.country, info.region_reason) == ("issuer_code", None, None)
+
+
+def test_overseas_issuer_names_its_country_and_gets_no_domestic_region_or_cnaps(unionpay: Resolver) -> None:
+    info = unionpay.lookup(card("622889", 16))  # 中国工商银行(亚洲)有限公司, 01020344
+    assert (info.issuer_code, info.region_level, info.country) == ("01020344", "overseas", "HK")
+    assert (info.province, info.city, info.region_source) == (None, None, "issuer_code")
+    assert (info.cnaps_code, info.cnaps_match) == (None, "none")

@@ -43,7 +43,7 @@ def test_a_segment_gives_a_national_card_its_city_and_city_branch(tmp_path: Path
     assert (other.region_source, other.city) == ("none", None)
     shown = CliRunner().invoke(app, ["lookup", "6222020200123456789", "--db", str(store.path)])
     assert shown.exit_code == 0
-    assert "北京市 1000 [card_segment]" in shown.output and "[city_branch]" in shown.output  # not eaten as markup
+    assert "北京市 1000 [city, card_segment]" in shown.output and "[city_branch]" in shown.output  # not eaten as markup
 
 
 def test_a_broken_segment_table_is_refused_with_every_problem_and_nothing_stored(tmp_path: Path) -> None:

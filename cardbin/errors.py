@@ -81,12 +81,22 @@ class AccessDenied(ServiceError):
 
 
 class UnreadableSource(ReleaseError):
-    """An input file of a load cannot be read as any accepted layout; nothing was stored."""
+    """An input file cannot be read as any accepted layout or encoding; nothing was stored.
 
-    def __init__(self, path: str, reason: str) -> None:
+    `row` (1-based line or sheet row) is given when the fault sits at one place in the file; `rule` names the
+    kind of fault (`unreadable_file`, `encoding`, `mixed_encoding`, `binary_file`, `empty_file`).
+    """
+
+    def __init__(self, path: str, reason: str, *, row: int | None = None, rule: str = "unreadable_file") -> None:
         self.path = path
         self.reason = reason
+        self.row = row
+        self.rule = rule
         super().__init__(f"{path}: {reason}")
+
+
+class StoreUnavailable(ReleaseError):
+    """The release store is missing, unreadable, read-only, corrupt or not a cardbin store; nothing was changed."""
 
 
 class StoreBusy(ReleaseError):

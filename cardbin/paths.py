@@ -1,4 +1,5 @@
-"""Where bundled data lives: inside an installed wheel (cardbin/_data) or in the repository's data/."""
+"""Where data lives: the bundled data inside an installed wheel (cardbin/_data) or the repository's data/, and the
+environment variable naming the release store."""
 
 from __future__ import annotations
 
@@ -8,3 +9,5 @@ _PACKAGED = Path(__file__).resolve().parent / "_data"
 DATA_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "data"
 BANKS_DIR = DATA_DIR / "banks"
 DEFAULT_RELEASE_DIR = DATA_DIR / "default"
+
+DB_ENV = "CARDBIN_DB"  # the DuckDB release store; unset: serve the bundled release

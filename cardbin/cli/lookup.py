@@ -1,7 +1,8 @@
 """`cardbin lookup`, `cardbin branches`, `cardbin enrich`: resolution from the shell.
 
-Errors go to stderr as the typed error's message (a card number in it is already masked) with exit code 1 for
-bad input and 2 for an unknown BIN or branch, so scripts can tell them apart.
+Errors go to stderr as the typed error's message (masked) with exit code 1 when the data says no (an unknown BIN or
+branch, a missing release or store) and 2 for what was typed wrong (a malformed card number, an unknown bank).
+`--json` prints the API's field names. Resolver and polars are imported when a command runs, not before.
 """
 
 from __future__ import annotations
@@ -9,27 +10,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import msgspec
-import typer
-from rich.console import Console
-from rich.table import Column, Table
-from rich.text import Text
+import click
 
 from cardbin.cli.app import app
+from cardbin.cli.output import exit_code
 from cardbin.errors import CardbinError, NotFound
-from cardbin.model import CardInfo
-from cardbin.resolve.enrich import enrich_file
-from cardbin.resolve.resolver import Resolver
+from cardbin.redact import redact
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB release store (default: CARDBIN_DB; else the bundled release).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the API's field names).")]
+if TYPE_CHECKING:
+    from rich.table import Table
 
-_out = Console()
-_err = Console(stderr=True, soft_wrap=True)
+    from cardbin.model import CardInfo
+    from cardbin.resolve.resolver import Resolver
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB release store (default: CARDBIN_DB; else the bundled release).",
+)
+release_option = click.option(
+    "--release",
+    "month",
+    metavar="MONTH",
+    help="Answer from this release (YYYY-MM), active or not; default: the active one.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's field names).")
 
 
 @contextmanager
@@ -37,15 +44,22 @@ def _reported() -> Iterator[None]:
     """Turn cardbin's typed errors into a one-line message and an exit code instead of a traceback."""
     try:
         yield
-    except NotFound as exc:
-        _err.print(f"[red]not found:[/] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
     except CardbinError as exc:
-        _err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        label = "not found" if isinstance(exc, NotFound) else "error"
+        click.echo(f"{label}: {redact(str(exc))}", err=True)
+        raise click.exceptions.Exit(exit_code(exc)) from None
+
+
+def _resolver(db: Path | None, month: str | None) -> Resolver:
+    from cardbin.resolve.resolver import Resolver
+
+    return Resolver.open(db, month)
 
 
 def _card_table(info: CardInfo) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -77,51 +91,81 @@ def _card_table(info: CardInfo) -> Table:
 
 
 @app.command()
-def lookup(
-    card: Annotated[str, typer.Argument(help="Card number; spaces, dashes and full-width digits are fine.")],
-    json: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """Bank, card type, region and 联行号 of a card number."""
+@click.argument("card")
+@json_option
+@db_option
+@release_option
+def lookup(card: str, as_json: bool, db: Path | None, month: str | None) -> None:
+    """Bank, card type, region and 联行号 of a card number (spaces, dashes and full-width digits are fine)."""
+    import msgspec
+
     with _reported():
-        info = Resolver.open(db).lookup(card)
-    if json:
-        typer.echo(msgspec.json.encode(info).decode())
+        info = _resolver(db, month).lookup(card)
+    if as_json:
+        click.echo(msgspec.json.encode(info).decode())
     else:
-        _out.print(_card_table(info))
+        from rich.console import Console
+
+        Console().print(_card_table(info))
 
 
 @app.command()
+@click.option("--bank", help="Bank code (ICBC) or name (中国工商银行).")
+@click.option("--city", help="CNAPS city code (5840) or city name (深圳).")
+@click.option("--q", help="Keywords, all must match: '工商 深圳 南山'.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many branches.")
+@json_option
+@db_option
+@release_option
 def branches(
     *,
-    bank: Annotated[str | None, typer.Option(help="Bank code (ICBC) or name (中国工商银行).")] = None,
-    city: Annotated[str | None, typer.Option(help="CNAPS city code (5840) or city name (深圳).")] = None,
-    q: Annotated[str | None, typer.Option("--q", help="Keywords, all must match: '工商 深圳 南山'.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many branches.")] = 20,
-    json: JsonOption = False,
-    db: DbOption = None,
+    bank: str | None,
+    city: str | None,
+    q: str | None,
+    limit: int,
+    as_json: bool,
+    db: Path | None,
+    month: str | None,
 ) -> None:
     """Search CNAPS branches by bank, city and keywords."""
+    import msgspec
+
     with _reported():
-        found = Resolver.open(db).branches(bank=bank, city=city, q=q, limit=limit)
-    if json:
-        typer.echo(msgspec.json.encode(found).decode())
+        found = _resolver(db, month).branches(bank=bank, city=city, q=q, limit=limit)
+    if as_json:
+        click.echo(msgspec.json.encode(found).decode())
         return
+    from rich.console import Console
+    from rich.table import Column, Table
+
     table = Table("联行号", Column("name", overflow="fold"), "bank", "city", "province")
     for branch in found:
         table.add_row(branch.cnaps_code, branch.name, branch.bank_code or "", branch.city or "", branch.province or "")
-    _out.print(table)
-    _out.print(f"{len(found)} branch(es)")
+    console = Console()
+    console.print(table)
+    console.print(f"{len(found)} branch(es)")
 
 
 @app.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--column", default="card_number", show_default=True, help="The card-number column.")
+@click.option("--prefix", default="", help="Put this before every result column's name (cb_ → cb_bank_code).")
+@click.option("--excel", is_flag=True, help="Start a CSV output with a BOM, so Excel shows its Chinese right.")
+@db_option
+@release_option
 def enrich(
-    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or Parquet with card numbers.")],
-    target: Annotated[Path, typer.Argument(dir_okay=False, help="Output; Parquet if it ends in .parquet, else CSV.")],
-    column: Annotated[str, typer.Option(help="The card-number column.")] = "card_number",
-    db: DbOption = None,
+    *, source: Path, target: Path, column: str, prefix: str, excel: bool, db: Path | None, month: str | None
 ) -> None:
-    """Add bank, region and 联行号 columns to every row; rows that cannot be resolved get an `error`."""
+    """Add bank, region and 联行号 columns to every row; rows that cannot be resolved get an `error`.
+
+    SOURCE is CSV (UTF-8, GBK or GB18030), xlsx/xls or Parquet; TARGET's extension (.csv, .xlsx, .parquet)
+    chooses the output format.
+    """
+    from cardbin.resolve.enrich import enrich_file
+    from cardbin.resolve.files import output_format
+
     with _reported():
-        summary = enrich_file(source, target, Resolver.open(db).index, column=column)
-    _err.print(f"{summary.rows} rows: {summary.resolved} resolved, {summary.errors} with an error → {target}")
+        output_format(target)
+        summary = enrich_file(source, target, _resolver(db, month).index, column=column, prefix=prefix, excel=excel)
+    click.echo(f"{summary.rows} rows: {summary.resolved} resolved, {summary.errors} with an error → {target}", err=True)

@@ -1,46 +1,54 @@
-"""`cardbin release …`: load a month's files, review the diff, activate, list, roll back."""
+"""`cardbin release …`: load a month's files, review the diff and the report, activate, list, roll back, history.
+
+Exit codes and the `--json` envelope are those of `cardbin.cli.output` (0 done, 1 refused, 2 usage). `list`,
+`history`, `activate` and `rollback` import DuckDB only; the commands that move table data import polars.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import msgspec
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+import click
 
-from cardbin.cli.app import app
-from cardbin.errors import CardbinError, LoadRefused
-from cardbin.model import Coverage
-from cardbin.release.build import Inputs
-from cardbin.release.diff import ReleaseDiff, TableDiff
-from cardbin.resolve.coverage import release_coverage
-from cardbin.store import DB_ENV, ReleaseStore
-from cardbin.validate import Options, Report, Severity, print_report
+from cardbin.cli.app import EnvelopeGroup, app
+from cardbin.cli.output import done, fail
+from cardbin.errors import CardbinError
+from cardbin.paths import DB_ENV
 
-release_app = typer.Typer(help="Versioned monthly releases in a DuckDB file.", no_args_is_help=True)
-app.add_typer(release_app, name="release")
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
-console = Console()
-stderr = Console(stderr=True)
-
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar=DB_ENV, help=f"DuckDB file of the releases (or set {DB_ENV}).", show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-EXIT_REFUSED = 2
+    from cardbin.model import Coverage
+    from cardbin.release.diff import ReleaseDiff, TableDiff
 
 
-def _fail(exc: CardbinError) -> typer.Exit:
-    stderr.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(1)
+@app.group(name="release", cls=EnvelopeGroup, no_args_is_help=True)
+def release_app() -> None:
+    """Versioned monthly releases in a DuckDB file."""
 
 
-def _diff_table(title: str, diff: TableDiff, limit: int = 15) -> Table:
+db_option = click.option(
+    "--db",
+    envvar=DB_ENV,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"DuckDB file of the releases (or set {DB_ENV}).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON envelope instead of tables.")
+input_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _counts_table(title: str, diff: TableDiff, limit: int = 15) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{title}: +{len(diff.added)} −{len(diff.removed)} ~{len(diff.changed)}")
     for column in ("bank", "added", "removed", "changed"):
         table.add_column(column, justify="left" if column == "bank" else "right")
@@ -51,12 +59,38 @@ def _diff_table(title: str, diff: TableDiff, limit: int = 15) -> Table:
     return table
 
 
+def _fields_table(title: str, diff: TableDiff, limit: int = 40) -> Table:
+    """Per changed key, each field's before → after."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title)
+    for column in ("key", "bank", "field", "before", "after"):
+        table.add_column(column, overflow="fold")
+    for change in diff.changes[:limit]:
+        for i, f in enumerate(change.fields):
+            first = i == 0
+            cells = (
+                change.key if first else "",
+                change.bank if first else "",
+                f.field,
+                f.before or "—",
+                f.after or "—",
+            )
+            table.add_row(*(Text(c) for c in cells))
+    if len(diff.changes) > limit:
+        table.add_row(f"… {len(diff.changes) - limit} more", "", "", "", "(all in --json and `release report`)")
+    return table
+
+
 def _shares(coverage: Coverage, counts: dict[str, int]) -> str:
     return " · ".join(f"{key} {coverage.share(n):.1%}" for key, n in counts.items())
 
 
-def _print_coverage(coverage: Coverage, limit: int = 20) -> None:
+def _print_coverage(console: Console, coverage: Coverage, limit: int = 20) -> None:
     """The share of BIN rows whose answer holds each field, and the issuers that map to no bank."""
+    from rich.table import Table
+
     table = Table(title=f"Coverage of {coverage.bins} BIN rows", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -77,83 +111,113 @@ def _print_coverage(coverage: Coverage, limit: int = 20) -> None:
             console.print(f"  … {len(unmapped) - limit} more (--json lists all)")
 
 
+def _coverage_cells(coverage: Coverage | None) -> tuple[str, str, str]:
+    """Shares of BIN rows with a bank, a region (city or province) and a 联行号; blank when not measured."""
+    if coverage is None:
+        return "", "", ""
+    regional = coverage.region.get("city", 0) + coverage.region.get("province", 0)
+    answered = coverage.bins - coverage.cnaps.get("none", 0)
+    bank, region, cnaps = (f"{coverage.share(n):.1%}" for n in (coverage.bank, regional, answered))
+    return bank, region, cnaps
+
+
 def _print_diff(diff: ReleaseDiff) -> None:
+    console = _console()
     console.print(f"Changes from {diff.from_month or '(nothing)'} to {diff.to_month}")
-    console.print(_diff_table("BINs", diff.bins))
-    console.print(_diff_table("Branches", diff.branches))
+    console.print(_counts_table("BINs", diff.bins))
+    if diff.bins.changes:
+        console.print(_fields_table("Changed BINs, field by field", diff.bins))
+    console.print(_counts_table("Branches", diff.branches))
+    if diff.branches.changes:
+        console.print(_fields_table("Changed branches, field by field", diff.branches))
 
 
 @release_app.command()
+@db_option
+@click.option("--month", required=True, help="Data month of the release, YYYY-MM.")
+@click.option("--bin-table", type=input_file, help="UnionPay full card table.")
+@click.option(
+    "--bin-changes", type=input_file, multiple=True, help="UnionPay change list (A/U/D); repeat it, applied in order."
+)
+@click.option("--cnaps-table", type=input_file, help="CNAPS participant table.")
+@click.option("--cities", type=input_file, help="CNAPS city codes.")
+@click.option("--segments", type=input_file, help="Card-segment table (卡号段 → city code).")
+@click.option("--base", metavar="MONTH", help="The release a change list applies to (default: the newest one).")
+@click.option(
+    "--check-digit",
+    type=click.Choice(["fatal", "warning"]),
+    default="fatal",
+    show_default=True,
+    help="Severity of a 行号 failing its check digit.",
+)
+@click.option("--allow-shrink", is_flag=True, help="Load although BINs or branches shrink by more than 10 %.")
+@json_option
 def load(
     *,
-    db: DbOption,
-    month: Annotated[str, typer.Option(help="Data month of the release, YYYY-MM.")],
-    bin_table: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="UnionPay full card table.")
-    ] = None,
-    bin_changes: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="UnionPay change list (A/U/D).")
-    ] = None,
-    cnaps_table: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="CNAPS participant table.")
-    ] = None,
-    cities: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CNAPS city codes.")] = None,
-    segments: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="Card-segment table (卡号段 → city code).")
-    ] = None,
-    check_digit: Annotated[
-        str, typer.Option(help="Severity of a 行号 failing its check digit: fatal or warning.")
-    ] = "fatal",
-    as_json: JsonOption = False,
+    db: Path,
+    month: str,
+    bin_table: Path | None,
+    bin_changes: tuple[Path, ...],
+    cnaps_table: Path | None,
+    cities: Path | None,
+    segments: Path | None,
+    base: str | None,
+    check_digit: str,
+    allow_shrink: bool,
+    as_json: bool,
 ) -> None:
-    """Validate a month's files and store them as an inactive release (a refused load stores nothing)."""
-    if check_digit not in ("fatal", "warning"):
-        raise typer.BadParameter("must be fatal or warning", param_hint="--check-digit")
-    severity: Severity = "fatal" if check_digit == "fatal" else "warning"
-    store = ReleaseStore(db)
+    """Validate a month's files and store them as an inactive release (a refused load stores nothing).
+
+    Tables not given are carried forward from the release it builds on: the month before it for a full BIN
+    table (any month may be backfilled), the newest release (or --base) for change lists.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cardbin.release.build import Inputs
+    from cardbin.release.diff import diff_releases
+    from cardbin.resolve.coverage import release_coverage
+    from cardbin.store import ReleaseStore
+    from cardbin.validate import Options, print_report
+
     inputs = Inputs(
         bin_table=bin_table, bin_changes=bin_changes, cnaps_table=cnaps_table, cities=cities, segments=segments
     )
-    files = sum(p is not None for p in (bin_table, bin_changes, cnaps_table, cities, segments))
+    options = Options(check_digit="fatal" if check_digit == "fatal" else "warning", allow_shrink=allow_shrink)
+    store = ReleaseStore(db)
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=stderr, disable=as_json
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=_console(True), disable=as_json
     )
     try:
         with progress:
             # each file, validate, assemble, coverage, store, diff
-            task = progress.add_task(f"loading {month}", total=files + 5)
+            task = progress.add_task(f"loading {month}", total=len(inputs.files()) + 5)
 
             def step(done: str) -> None:
                 progress.update(task, advance=1, description=done)
 
-            info, built = store.load(
-                month, inputs, options=Options(check_digit=severity), step=step, measure=release_coverage
-            )
-            previous = store.previous_month(month)
-            diff = store.diff(previous, month)
+            info, built = store.load(month, inputs, base=base, options=options, step=step, measure=release_coverage)
+            diff = diff_releases(store.read_release(built.base) if built.base else None, built.release)
             step("diff")
-    except LoadRefused as refused:
-        report = refused.report
-        assert isinstance(report, Report)
-        if as_json:
-            console.print_json(report.to_json().decode())
-        else:
-            print_report(report, console)
-            stderr.print(f"[red]refused:[/red] {refused}; the store is unchanged")
-        raise typer.Exit(EXIT_REFUSED) from refused
     except CardbinError as exc:
-        raise _fail(exc) from exc
+        fail(exc, "release load", as_json=as_json)
     if as_json:
-        payload = {
+        result = {
             "release": info,
-            "report": msgspec.json.decode(built.report.to_json()),
+            "base": built.base,
+            "carried": built.carried,
             "diff": diff,
             "coverage": info.coverage,
         }
-        console.print_json(msgspec.json.encode(payload).decode())
+        done("release load", result, report=built.report.summary())
         return
+    console = _console()
     print_report(built.report, console, limit=20)
-    summary = Table(title=f"Release {info.month} loaded (inactive)")
+    if built.carried:
+        tables = ", ".join(f"{t} ({info.counts.get(t, 0):,})" for t in built.carried)
+        console.print(f"Carried forward from {built.base}: {tables} (no new file given for them).")
+    from rich.table import Table
+
+    summary = Table(title=f"Release {info.month} loaded (inactive), built on {built.base or 'no earlier release'}")
     for column in ("table", "rows", "added", "removed", "changed"):
         summary.add_column(column, justify="left" if column == "table" else "right")
     changes = {"bins": diff.bins, "branches": diff.branches}
@@ -164,86 +228,123 @@ def load(
         )
     console.print(summary)
     if info.coverage is not None:
-        _print_coverage(info.coverage)
-    console.print(f"Review with `cardbin release diff`, then `cardbin release activate {info.month}`.")
+        _print_coverage(console, info.coverage)
+    console.print(
+        f"Review with `cardbin release diff` or `cardbin release report`, then `cardbin release activate {info.month}`."
+    )
 
 
 @release_app.command()
-def diff(
-    db: DbOption,
-    old: Annotated[str | None, typer.Argument(help="From this month (default: the active release).")] = None,
-    new: Annotated[str | None, typer.Argument(help="To this month (default: the newest release).")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Added / removed / changed BINs and branches between two releases, per bank."""
+@db_option
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@json_option
+def diff(db: Path, old: str | None, new: str | None, as_json: bool) -> None:
+    """Added / removed / changed BINs and branches between two releases, per bank and field by field.
+
+    OLD defaults to the active release (or the one before NEW), NEW to the newest release.
+    """
+    from cardbin.store import ReleaseStore
+
     store = ReleaseStore(db)
     try:
-        months = [r.month for r in store.list_releases()]
+        months = store.months()
         if not months:
-            raise _fail(CardbinError(f"{db}: no releases"))
+            raise CardbinError(f"{db}: no releases")
         new = new or months[-1]
         if old is None:
             active = store.active_month()
             old = active if active and active != new else store.previous_month(new)
         result = store.diff(old, new)
     except CardbinError as exc:
-        raise _fail(exc) from exc
+        fail(exc, "release diff", as_json=as_json)
     if as_json:
-        console.print_json(msgspec.json.encode(result).decode())
+        done("release diff", result)
     else:
         _print_diff(result)
 
 
 @release_app.command()
-def activate(db: DbOption, month: Annotated[str, typer.Argument(help="The release to serve, YYYY-MM.")]) -> None:
-    """Make a stored release the one served (one atomic step)."""
+@db_option
+@click.argument("month")
+@json_option
+def activate(db: Path, month: str, as_json: bool) -> None:
+    """Make a stored release the one served (one atomic step), recording who did it from which host."""
+    from cardbin.store import ReleaseStore
+
     try:
         ReleaseStore(db).activate(month)
     except CardbinError as exc:
-        raise _fail(exc) from exc
-    console.print(f"active release: {month}")
+        fail(exc, "release activate", as_json=as_json)
+    if as_json:
+        done("release activate", {"active": month})
+    else:
+        click.echo(f"active release: {month}")
 
 
 @release_app.command("list")
-def list_(db: DbOption, as_json: JsonOption = False) -> None:
+@db_option
+@json_option
+def list_(db: Path, as_json: bool) -> None:
     """Stored releases, their sources, row counts and coverage; the active one is marked."""
+    from cardbin.store import ReleaseStore
+
     try:
         releases = ReleaseStore(db).list_releases()
     except CardbinError as exc:
-        raise _fail(exc) from exc
+        fail(exc, "release list", as_json=as_json)
     if as_json:
-        console.print_json(msgspec.json.encode(releases).decode())
+        done("release list", releases)
         return
+    from rich.table import Table
+
     table = Table(title=f"Releases in {db}")
-    for column in ("month", "active", "loaded at", "bins", "branches", "cities", "sources"):
+    for column in ("month", "active", "loaded at", "bins", "branches", "cities", "bank", "region", "联行号", "sources"):
         table.add_column(column)
-    coverage = Table(title="Share of BIN rows with …")
-    for column in ("month", "bank", "region", "country", "联行号", "issuers without a bank"):
-        coverage.add_column(column, justify="left" if column == "month" else "right")
     for r in releases:
         sources = ", ".join(f"{s.name} ({s.rows})" for s in r.sources)
         counts = [str(r.counts.get(t, 0)) for t in ("bins", "branches", "cities")]
-        table.add_row(r.month, "*" if r.active else "", r.loaded_at, *counts, sources)
-        coverage.add_row(r.month, *_coverage_cells(r.coverage))
-    console.print(table)
-    console.print(coverage)
-
-
-def _coverage_cells(coverage: Coverage | None) -> tuple[str, ...]:
-    """Shares of BIN rows with a bank, a region (city or province), a country and a 联行号; blank if not measured."""
-    if coverage is None:
-        return ("not measured", "", "", "", "")
-    regional = coverage.region.get("city", 0) + coverage.region.get("province", 0)
-    answered = coverage.bins - coverage.cnaps.get("none", 0)
-    shares = (f"{coverage.share(n):.1%}" for n in (coverage.bank, regional, coverage.country, answered))
-    return (*shares, str(len(coverage.unmapped_issuers)))
+        table.add_row(r.month, "*" if r.active else "", r.loaded_at, *counts, *_coverage_cells(r.coverage), sources)
+    _console().print(table)
 
 
 @release_app.command()
-def rollback(db: DbOption) -> None:
+@db_option
+@json_option
+def rollback(db: Path, as_json: bool) -> None:
     """Serve again the release that was active before the last activation."""
+    from cardbin.store import ReleaseStore
+
     try:
         month = ReleaseStore(db).rollback()
     except CardbinError as exc:
-        raise _fail(exc) from exc
-    console.print(f"active release: {month}")
+        fail(exc, "release rollback", as_json=as_json)
+    if as_json:
+        done("release rollback", {"active": month})
+    else:
+        click.echo(f"active release: {month}")
+
+
+@release_app.command()
+@db_option
+@json_option
+def history(db: Path, as_json: bool) -> None:
+    """Every activation and rollback: when, which release, by whom, from which host."""
+    from cardbin.store import ReleaseStore
+
+    try:
+        entries = ReleaseStore(db).history()
+    except CardbinError as exc:
+        fail(exc, "release history", as_json=as_json)
+    if as_json:
+        done("release history", entries)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Activations in {db}")
+    for column in ("at", "action", "release", "user", "host"):
+        table.add_column(column)
+    for e in entries:
+        what = f"{e.month} → {e.restored}" if e.action == "rollback" and e.restored else e.month
+        table.add_row(e.at, e.action, what, e.user or "unknown", e.host or "unknown")
+    _console().print(table)

@@ -4,30 +4,39 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 
 from cardbin.cli.app import app
 
 
 @app.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; each watches the store itself.",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    help="DuckDB release store (default: CARDBIN_DB; without one, the bundled release).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One line per request (card numbers in URLs masked); off for top throughput.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="Proxies trusted for X-Forwarded-For (the IP allowlist then sees the real client).",
+)
 def serve(
-    *,
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; each watches the store itself.")] = 1,
-    db: Annotated[
-        Path | None,
-        typer.Option(help="DuckDB release store (default: CARDBIN_DB; without one, the bundled release)."),
-    ] = None,
-    access_log: Annotated[
-        bool, typer.Option(help="One line per request (card numbers in URLs masked); off for top throughput.")
-    ] = True,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(help="Proxies trusted for X-Forwarded-For (the IP allowlist then sees the real client)."),
-    ] = None,
+    *, host: str, port: int, workers: int, db: Path | None, access_log: bool, forwarded_allow_ips: str | None
 ) -> None:
     """Serve lookups over HTTP; activating another release in the store swaps it in within a second.
 

@@ -1,45 +1,70 @@
 """Build one release from a month's files: read, validate everything, then assemble the canonical tables.
 
 The same pipeline serves `cardbin release load` and the bundled default data, so both are validated
-alike. Nothing is stored here: a refused load raises LoadRefused with the full report.
+alike. Nothing is stored here: a refused load raises LoadRefused with the full report. A file that cannot be
+read at all (binary, mixed encodings, truncated, empty) is one fatal problem of that report, like a broken row.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from cardbin.banks import BankDirectory, default_directory
-from cardbin.errors import InvalidInput, LoadRefused, ReleaseError
+from cardbin.errors import InvalidInput, LoadRefused, ReleaseError, UnreadableSource
 from cardbin.model import CARD_TYPES, SourceFile
 from cardbin.release.schema import ReleaseData, conform, empty
 from cardbin.sources import Staged, read_bin_changes, read_bin_table, read_cities, read_cnaps_table, read_segments
-from cardbin.validate import Options, Problem, Report, check_bins, check_branches, check_cities, check_segments
+from cardbin.validate import (
+    Options,
+    Problem,
+    Report,
+    check_bins,
+    check_branches,
+    check_cities,
+    check_segments,
+    problem,
+)
 from cardbin.validate.rules import BIN_KEY, BIN_VALUES, BRANCH_VALUES
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MAX_SHRINK = 0.10  # a release with 10 % fewer BIN or branch rows than its base is refused without --allow-shrink
 
 Step = Callable[[str], None]
+Reader = Callable[[Path], Staged]
 
 
 @dataclass(frozen=True)
 class Inputs:
     bin_table: Path | None = None
-    bin_changes: Path | None = None
+    bin_changes: tuple[Path, ...] = ()  # change lists, applied in this order
     cnaps_table: Path | None = None
     cities: Path | None = None
     segments: Path | None = None  # optional card-segment table (卡号段 → city code)
+
+    def files(self) -> list[tuple[Path, Reader]]:
+        """Every given file with its reader, cities first (the CNAPS and segment rules check against them)."""
+        single = [
+            (self.cities, read_cities),
+            (self.bin_table, read_bin_table),
+            *((path, read_bin_changes) for path in self.bin_changes),
+            (self.cnaps_table, read_cnaps_table),
+            (self.segments, read_segments),
+        ]
+        return [(path, reader) for path, reader in single if path is not None]
 
 
 @dataclass(frozen=True)
 class Built:
     release: ReleaseData
     report: Report
+    base: str | None = None  # the month of `previous`: what the release was built on and is diffed against
+    carried: dict[str, str] = field(default_factory=dict)  # table → month it was carried over from
 
 
 def check_month(month: str) -> str:
@@ -48,20 +73,26 @@ def check_month(month: str) -> str:
     return month
 
 
-def _stage(inputs: Inputs, step: Step) -> list[Staged]:
-    readers = [
-        (inputs.cities, read_cities),
-        (inputs.bin_table, read_bin_table),
-        (inputs.bin_changes, read_bin_changes),
-        (inputs.cnaps_table, read_cnaps_table),
-        (inputs.segments, read_segments),
-    ]
-    out = []
-    for path, reader in readers:
-        if path is not None:
-            out.append(reader(path))
-            step(f"read {path.name}")
-    return out
+def _stage(inputs: Inputs, step: Step) -> tuple[list[Staged], list[Problem]]:
+    """Every file read; one that cannot be read becomes a fatal problem, and the others are still read."""
+    staged, problems = [], []
+    for path, reader in inputs.files():
+        try:
+            staged.append(reader(path))
+        except UnreadableSource as exc:
+            problems.append(
+                problem(
+                    file=path.name,
+                    row=exc.row,
+                    column="",
+                    value=None,
+                    rule=exc.rule,
+                    severity="fatal",
+                    message=exc.reason,
+                )
+            )
+        step(f"read {path.name}")
+    return staged, problems
 
 
 def finish_bins(frame: pl.DataFrame) -> pl.DataFrame:
@@ -118,7 +149,7 @@ def _change_warnings(base: pl.DataFrame, changes: pl.DataFrame, name: str) -> li
         ((pl.col("change") == "A") & pl.col("present")) | (pl.col("change").is_in(["U", "D"]) & ~pl.col("present"))
     )
     return [
-        Problem(
+        problem(
             file=name,
             row=row,
             column="change",
@@ -132,15 +163,59 @@ def _change_warnings(base: pl.DataFrame, changes: pl.DataFrame, name: str) -> li
     ]
 
 
-def _provenance(previous: tuple[SourceFile, ...], staged: dict[str, Staged]) -> tuple[SourceFile, ...]:
+def _shrinkage(release: ReleaseData, previous: ReleaseData, files: dict[str, str], options: Options) -> list[Problem]:
+    """A table much smaller than in the base release: most often a truncated or wrong file, so fatal by default."""
+    found = []
+    for table, what in (("bins", "BIN rows"), ("branches", "branches")):
+        before, after = getattr(previous, table).height, getattr(release, table).height
+        if before == 0 or (before - after) / before <= MAX_SHRINK:
+            continue
+        found.append(
+            problem(
+                file=files.get(table, f"release {release.month}"),
+                row=None,
+                column=table,
+                value=f"{before} → {after}",
+                rule="shrink",
+                severity="warning" if options.allow_shrink else "fatal",
+                message=f"{after} {what} against {before} in {previous.month} ({(before - after) / before:.0%} fewer, "
+                f"more than the {MAX_SHRINK:.0%} allowed): a truncated or wrong file? "
+                + ("loaded as --allow-shrink asks" if options.allow_shrink else "give --allow-shrink if it is right"),
+            )
+        )
+    return found
+
+
+def _empty_tables(release: ReleaseData) -> list[Problem]:
+    """A release without branches or cities answers no 联行号 and no branch region: loaded, but said loudly."""
+    return [
+        problem(
+            file=f"release {release.month}",
+            row=None,
+            column=table,
+            value="0",
+            rule=f"no_{table}",
+            severity="warning",
+            message=f"the release has no {table}: {consequence}; give {flag} (or load on top of a release with them)",
+        )
+        for table, consequence, flag in (
+            ("branches", "every 联行号 and branch answer will be empty", "--cnaps-table"),
+            ("cities", "branches get no city or province", "--cities"),
+        )
+        if getattr(release, table).height == 0
+    ]
+
+
+def _provenance(previous: tuple[SourceFile, ...], staged: list[Staged]) -> tuple[SourceFile, ...]:
     """Files the release's data comes from: change lists accumulate on their base table until a new full table."""
+    kinds = {s.kind for s in staged}
 
     def replaced(source: SourceFile) -> bool:
         if source.kind == "bin_changes":
-            return "bin_table" in staged
-        return source.kind in staged
+            return "bin_table" in kinds
+        return source.kind in kinds
 
-    return (*(s for s in previous if not replaced(s)), *(s.source for s in staged.values()))
+    return (*(s for s in previous if not replaced(s)), *(s.source for s in staged))
 
 
 def build_release(
@@ -158,41 +233,45 @@ def build_release(
     options = options or Options()
     step = step or (lambda _: None)
     directory = directory or default_directory()
-    staged = {s.kind: s for s in _stage(inputs, step)}
+    if inputs.bin_table is None and previous is None:
+        raise ReleaseError("a release needs a BIN table: give --bin-table (or load on top of an earlier release)")
+    staged_files, problems = _stage(inputs, step)
+    staged = {s.kind: s for s in staged_files if s.kind != "bin_changes"}
+    change_lists = [s for s in staged_files if s.kind == "bin_changes"]
+    carried: dict[str, str] = {}
 
     def _carried(table: str) -> pl.DataFrame:
-        return getattr(previous, table) if previous is not None else empty(table)
-
-    if "bin_table" not in staged and previous is None:
-        raise ReleaseError("a release needs a BIN table: give --bin-table (or load on top of an earlier release)")
+        if previous is None:
+            return empty(table)
+        carried[table] = previous.month
+        frame: pl.DataFrame = getattr(previous, table)
+        return frame
 
     cities = finish_cities(staged["cities"].frame) if "cities" in staged else None
-    problems: list[Problem] = []
     if "cities" in staged:
         problems += check_cities(staged["cities"])
-    for kind in ("bin_table", "bin_changes"):
-        if kind in staged:
-            problems += check_bins(staged[kind])
-    known = cities if cities is not None else _carried("cities")
+    for bin_file in [staged[k] for k in ("bin_table",) if k in staged] + change_lists:
+        problems += check_bins(bin_file)
+    known = cities if cities is not None else (previous.cities if previous is not None else empty("cities"))
     if "cnaps_table" in staged:
         problems += check_branches(staged["cnaps_table"], known["city_code"], options)
     if "segments" in staged:
         problems += check_segments(staged["segments"], known["city_code"])
     step("validate")
-    fatal = Report(problems=problems).fatal
-    if fatal:
-        raise LoadRefused(f"load of {month} refused: {fatal} fatal problems", Report(problems=problems))
+    if Report(problems=problems).fatal:
+        raise _refused(month, problems)
 
     if "bin_table" in staged:
         bins = conform("bins", stamp_bank_codes(finish_bins(staged["bin_table"].frame), directory, bank_code_fallback))
+    elif change_lists:
+        bins = previous.bins if previous is not None else empty("bins")
     else:
         bins = _carried("bins")
-    if "bin_changes" in staged:
-        changes = finish_bins(staged["bin_changes"].frame)
-        problems += _change_warnings(bins, changes, staged["bin_changes"].path.name)
+    for changes_file in change_lists:
+        changes = finish_bins(changes_file.frame)
+        problems += _change_warnings(bins, changes, changes_file.path.name)
         bins = apply_changes(bins, stamp_bank_codes(changes, directory, bank_code_fallback))
     step("assemble")
-    sources = _provenance(previous.sources if previous else (), staged)
     release = ReleaseData(
         month=month,
         bins=bins.sort(list(BIN_KEY), maintain_order=True),
@@ -206,6 +285,20 @@ def build_release(
             else _carried("segments")
         ).sort("prefix", maintain_order=True),
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        sources=sources,
+        sources=_provenance(previous.sources if previous else (), staged_files),
     )
-    return Built(release=release, report=Report(problems=problems))
+    if previous is not None:
+        names = {"bins": ", ".join(s.path.name for s in staged_files if s.kind in ("bin_table", "bin_changes"))}
+        if "cnaps_table" in staged:
+            names["branches"] = staged["cnaps_table"].path.name
+        problems += _shrinkage(release, previous, {k: v for k, v in names.items() if v}, options)
+    problems += _empty_tables(release)
+    if Report(problems=problems).fatal:
+        raise _refused(month, problems)
+    base = previous.month if previous is not None else None
+    return Built(release=release, report=Report(problems=problems), base=base, carried=carried)
+
+
+def _refused(month: str, problems: list[Problem]) -> LoadRefused:
+    report = Report(problems=problems)
+    return LoadRefused(f"load of {month} refused: {report.fatal} fatal problems", report)

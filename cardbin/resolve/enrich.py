@@ -9,7 +9,9 @@ segment city) and joined back, so batch and single answers cannot drift apart. L
 forms of `cardbin.pan.luhn_valid` / `mask` (the tests hold them equal).
 
 The answer columns are Categorical (dictionary-encoded in Parquet): a million rows share a few thousand answers.
-Bad rows keep their input, get ``error`` (the message a single lookup raises) and no other result.
+Bad rows keep their input, get ``error`` (the message a single lookup raises) and no other result. Result columns
+may carry a prefix (`cb_bin` …) so they never collide with the input's own columns. Reading and writing the
+files staff have is `cardbin.resolve.files`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cardbin import pan as pans
 from cardbin.errors import InvalidCardNumber, InvalidInput
 from cardbin.model import CardInfo
+from cardbin.resolve.files import EXCEL_DIGITS, output_format, read_cards, write_table
 from cardbin.resolve.index import Hit, ReleaseIndex, unknown_bin
 
 RESULT_COLUMNS: dict[str, pl.DataType] = {
@@ -98,11 +101,12 @@ def _first_length(flags: list[tuple[int, pl.Expr]]) -> pl.Expr:
 
 
 class Enricher:
-    """Adds the result columns to frames of card numbers, keeping the answers of earlier chunks."""
+    """Adds the result columns (named `prefix` + name) to frames of card numbers, keeping earlier chunks' answers."""
 
-    def __init__(self, index: ReleaseIndex, column: str = "card_number") -> None:
+    def __init__(self, index: ReleaseIndex, column: str = "card_number", prefix: str = "") -> None:
         self.index = index
         self.column = column
+        self.prefix = prefix
         # BIN length → {BIN * 32 + card length} present in the exact tables, and {BIN} for the fallback.
         self._exact_keys: dict[int, list[int]] = {}
         for n, tables in index.exact_tables.items():
@@ -132,9 +136,11 @@ class Enricher:
         """`frame` with the result columns appended (see module doc)."""
         if self.column not in frame.columns:
             raise InvalidInput("column", self.column, f"is not a column of the input (columns: {frame.columns})")
-        clash = [c for c in RESULT_COLUMNS if c in frame.columns]
+        clash = [self.prefix + c for c in RESULT_COLUMNS if self.prefix + c in frame.columns]
         if clash:
-            raise InvalidInput("columns", ", ".join(clash), "are result columns; rename them in the input")
+            raise InvalidInput(
+                "columns", ", ".join(clash), "are also result columns: give the results a prefix (--prefix cb_)"
+            )
         matched = self._match(frame)
         combos = matched.filter(pl.col("_key").is_not_null()).unique("_key").select("_key", "_exact")
         rows = [{"_key": k, **self._answer(k, e)} for k, e in combos.iter_rows()]
@@ -155,7 +161,10 @@ class Enricher:
             .select(*RESULT_COLUMNS)
             .collect()
         )
-        return self._explain_errors(pl.concat([frame, result], how="horizontal"))
+        result = self._explain_errors(result, frame.get_column(self.column))
+        if self.prefix:
+            result = result.rename({c: self.prefix + c for c in RESULT_COLUMNS})
+        return pl.concat([frame, result], how="horizontal")
 
     def _match(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Per row: normalised text, integer value, length and the key of its answer (null: not a card / no BIN)."""
@@ -194,12 +203,12 @@ class Enricher:
         key = ((prefix * 1024 + pl.col("_bin_len").cast(pl.UInt64) * 32 + n.cast(pl.UInt64)) * 10_000) + pl.col("_seg")
         return work.select("_s", "_x", "_n", "_exact", _key=key).collect()
 
-    def _explain_errors(self, result: pl.DataFrame) -> pl.DataFrame:
+    def _explain_errors(self, result: pl.DataFrame, cards: pl.Series) -> pl.DataFrame:
         """Rows without an answer get the message a single lookup raises for them; they are few, so Python it is."""
         rows = result.get_column("bin").is_null().arg_true()
         if rows.is_empty():
             return result
-        texts = result.get_column(self.column).cast(pl.String).fill_null("").gather(rows)
+        texts = cards.cast(pl.String).fill_null("").gather(rows)
         masks = result.get_column("card_number_masked").gather(rows)
         explained: dict[str, tuple[str, str]] = {}
         for text, shown in zip(texts, masks, strict=True):
@@ -219,20 +228,6 @@ class Enricher:
         )
 
 
-def read_table(path: Path) -> pl.DataFrame:
-    """A Parquet or CSV file; CSV cells stay strings so card numbers keep their leading zeros."""
-    if path.suffix.lower() == ".parquet":
-        return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema=False)
-
-
-def write_table(frame: pl.DataFrame, path: Path) -> None:
-    if path.suffix.lower() == ".parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
-
-
 def _chunks(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
     for start in range(0, frame.height, rows):
         yield frame.slice(start, rows)
@@ -250,12 +245,19 @@ def enrich_file(
     index: ReleaseIndex,
     *,
     column: str = "card_number",
+    prefix: str = "",
+    excel: bool = False,
     chunk_rows: int = 1_000_000,
     progress: bool = True,
 ) -> EnrichSummary:
-    """`source` (CSV or Parquet) with the result columns added, written to `target` (format by extension)."""
-    frame = read_table(source)
-    enricher = Enricher(index, column)
+    """`source` (CSV, xlsx/xls or Parquet) with the result columns added, written to `target` (format by extension).
+
+    `excel` starts a CSV with a BOM so Excel reads it as UTF-8. Cards typed into a workbook as numbers get an error.
+    """
+    output_format(target)  # an unknown extension is refused before any work
+    table = read_cards(source, column)
+    frame = table.frame
+    enricher = Enricher(index, column, prefix)
     parts: list[pl.DataFrame] = []
     with Progress(
         TextColumn("enrich"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not progress
@@ -265,6 +267,24 @@ def enrich_file(
             parts.append(enricher.frame(chunk))
             bar.advance(task, chunk.height)
     result = pl.concat(parts) if parts else enricher.frame(frame)
-    write_table(result, target)
-    errors = int(result.get_column("error").is_not_null().sum())
+    if table.distrusted is not None:
+        result = _distrust(result, table.distrusted, column, prefix)
+    write_table(result, target, excel=excel)
+    errors = int(result.get_column(prefix + "error").is_not_null().sum())
     return EnrichSummary(rows=result.height, resolved=result.height - errors, errors=errors)
+
+
+def _distrust(result: pl.DataFrame, rows: pl.Series, column: str, prefix: str) -> pl.DataFrame:
+    """Rows whose card cell was an Excel number: no answer, an error saying why."""
+    message = pl.format(
+        "{}={}: typed into the workbook as a number, which Excel keeps to {} significant digits, so it may be another "
+        "card; format the column as text and enter the numbers again",
+        pl.lit(column),
+        pl.col(prefix + "card_number_masked"),
+        pl.lit(EXCEL_DIGITS),
+    )
+    answers = [prefix + c for c in RESULT_COLUMNS if c not in ("card_number_masked", "error")]
+    return result.with_columns(
+        *(pl.when(rows).then(None).otherwise(pl.col(c)).alias(c) for c in answers),
+        pl.when(rows).then(message).otherwise(pl.col(prefix + "error")).alias(prefix + "error"),
+    )

@@ -9,7 +9,7 @@ import msgspec
 
 from cardbin import pan as pans
 from cardbin.banks.directory import BankDirectory, default_directory
-from cardbin.errors import InvalidInput, UnknownBin
+from cardbin.errors import InvalidInput, ReleaseNotFound, UnknownBin
 from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
 from cardbin.release.bundled import default_release
 from cardbin.release.schema import ReleaseData
@@ -31,10 +31,18 @@ class Resolver:
         return cls(ReleaseIndex(data, directory or default_directory()))
 
     @classmethod
-    def open(cls, db: str | Path | None = None) -> Resolver:
-        """The active release of `db`; without one, of ``CARDBIN_DB``; without that, the bundled release."""
+    def open(cls, db: str | Path | None = None, month: str | None = None) -> Resolver:
+        """The active release (or release `month`, active or not) of `db`; without `db`, of ``CARDBIN_DB``;
+        without that, the bundled release."""
         path = Path(db) if db is not None else default_db_path()
-        return cls.from_release(ReleaseStore(path).read_release() if path is not None else default_release())
+        if path is not None:
+            return cls.from_release(ReleaseStore(path).read_release(month))
+        data = default_release()
+        if month is not None and month != data.month:
+            raise ReleaseNotFound(
+                f"release {month}: without a store (--db or CARDBIN_DB) only the bundled release {data.month} exists"
+            )
+        return cls.from_release(data)
 
     def lookup(self, card_number: str) -> CardInfo:
         """Bank, card, region and 联行号 of a card number; Luhn and length are flags, never a rejection."""

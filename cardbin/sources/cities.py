@@ -8,7 +8,7 @@ import msgspec
 import polars as pl
 
 from cardbin.errors import UnreadableSource
-from cardbin.sources.tables import Layout, Staged, decode, read_with_layouts, staged
+from cardbin.sources.tables import Layout, Staged, decode, read_bytes, read_with_layouts, staged
 
 TSV = Layout(
     name="city_codes",
@@ -31,8 +31,8 @@ class _JsonCity(msgspec.Struct):
 
 def _read_json(path: Path) -> pl.DataFrame:
     try:
-        cities = msgspec.json.decode(decode(path.read_bytes()), type=list[_JsonCity])
-    except msgspec.ValidationError as exc:
+        cities = msgspec.json.decode(decode(read_bytes(path), str(path)), type=list[_JsonCity])
+    except msgspec.DecodeError as exc:  # malformed JSON, or JSON that is not a list of cities
         raise UnreadableSource(str(path), f"not a cities.json list: {exc}") from exc
     return pl.DataFrame(
         {

@@ -13,16 +13,15 @@ import msgspec
 import polars as pl
 
 from cardbin.model import CARD_TYPES
-from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, PREFIX_MAX_LENGTH, mask
+from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, PREFIX_MAX_LENGTH
+from cardbin.redact import redact
 from cardbin.sources.changes import CHANGE_FLAGS
 from cardbin.sources.tables import ROW, Staged
 from cardbin.validate.checkdigit import check_digit_expr
-from cardbin.validate.report import Problem, Severity
+from cardbin.validate.report import Problem, Severity, problem
 
 BIN_KEY = ("bin", "pan_length")
 BIN_VALUES = ("bin", "pan_length", "issuer_name", "issuer_code", "card_name", "card_type")
-# Columns that may hold a whole card number when a file is wrong: long digit runs there are masked.
-CARD_COLUMNS = frozenset({"bin", "declared_bin", "pan_pattern", "prefix"})
 BRANCH_VALUES = ("cnaps_code", "name", "bank_category", "bank_name", "clearing_code", "city_code")
 
 
@@ -62,6 +61,25 @@ DECLARED_NOT_PREFIX = Rule(
 DECLARED_LENGTH = Rule(
     "declared_bin_length", "declared_bin_length", "warning", "发卡行标识长度 {value} differs from the BIN's length"
 )
+DECLARED_LENGTH_RANGE = Rule(
+    "declared_bin_length",
+    "declared_bin_length_range",
+    "fatal",
+    f"发卡行标识长度 {{value!r}} is not a number in 1–{PAN_MAX_LENGTH}",
+)
+DECLARED_DIGITS = Rule(
+    "declared_bin", "declared_bin_digits", "fatal", f"发卡行标识取值 {{value!r}} is not 1–{PAN_MAX_LENGTH} digits"
+)
+NUMBER_IN_NAME = Rule(
+    "name",
+    "number_in_name",
+    "fatal",
+    "{value!r} holds a card, ID or mobile number; a name must not carry personal data that cardbin would serve",
+)
+# Text columns cardbin serves as names, per table: a personal number there would be answered to every caller.
+BIN_NAMES = ("issuer_name", "card_name")
+BRANCH_NAMES = ("name", "bank_name")
+CITY_NAMES = ("city", "province")
 PATTERN_LENGTH = Rule("pan_pattern", "pattern_length", "warning", "主账号 pattern {value!r} is not 主账号长度 long")
 ISSUER_CODE = Rule("issuer_code", "issuer_code", "warning", "机构代码 {value!r} is not 8 digits; not used for the bank")
 DUPLICATE_BIN = Rule("bin", "duplicate_row", "warning", "exact repeat of an earlier row; dropped")
@@ -104,40 +122,47 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     """Per-load choices of rule severity (the check-digit rule holds on all real codes we hold, hence fatal)."""
 
     check_digit: Severity = "fatal"
+    allow_shrink: bool = False  # a release much smaller than its base is a warning instead of fatal
 
 
 def _digits(expr: pl.Expr, lo: int, hi: int) -> pl.Expr:
-    return expr.fill_null("").str.contains(rf"^\d{{{lo},{hi}}}$")
-
-
-def _shown(column: str, value: str | None) -> str | None:
-    """The value as a report may show it: never a full card number."""
-    if value is not None and column in CARD_COLUMNS and len(value) > PREFIX_MAX_LENGTH:
-        return mask(value)
-    return value
+    """ASCII digits only: `\\d` would let full-width and other scripts' digits into keys that are compared as text."""
+    return expr.fill_null("").str.contains(rf"^[0-9]{{{lo},{hi}}}$")
 
 
 def _find(staged: Staged, hit: pl.Expr, rule: Rule) -> list[Problem]:
     """Problems for the rows where `hit` is true."""
     rows = staged.frame.filter(hit.fill_null(False)).select(pl.col(ROW), pl.col(rule.column).cast(pl.String))
-    shown = [(row, _shown(rule.column, value)) for row, value in rows.iter_rows()]
-    return [
-        Problem(
-            file=staged.path.name,
-            row=row,
-            column=rule.column,
-            value=value,
-            rule=rule.name,
-            severity=rule.severity,
-            message=rule.message.format(value=value),
-        )
-        for row, value in shown
-    ]
+    return [_at(staged, rule, row, value) for row, value in rows.iter_rows()]
 
 
-def _check(staged: Staged, checks: list[tuple[pl.Expr, Rule]]) -> list[Problem]:
-    """Every rule's problems, in the order the rules are listed."""
-    return [p for hit, rule in checks for p in _find(staged, hit, rule)]
+def _at(staged: Staged, rule: Rule, row: int, value: str | None) -> Problem:
+    return problem(
+        file=staged.path.name,
+        row=row,
+        column=rule.column,
+        value=value,
+        rule=rule.name,
+        severity=rule.severity,
+        message=rule.message,
+    )
+
+
+def _numbers_in_names(staged: Staged, columns: tuple[str, ...]) -> list[Problem]:
+    """Names holding what `redact` masks (a 12–19 digit run in any spelling, an ID or mobile number): fatal."""
+    found = []
+    for column in columns:
+        # Cheap vectorised pre-filter: only names with at least 11 digits (of any script) can hold such a number.
+        rows = staged.frame.filter(pl.col(column).str.count_matches(r"\d").fill_null(0) >= 11)
+        for row, value in rows.select(ROW, column).iter_rows():
+            if redact(value, keep_cnaps=False) != value:
+                found.append(_at(staged, NUMBER_IN_NAME._replace(column=column), row, value))
+    return found
+
+
+def _check(staged: Staged, checks: list[tuple[pl.Expr, Rule]], names: tuple[str, ...] = ()) -> list[Problem]:
+    """Every rule's problems, in the order the rules are listed, then personal numbers in `names`."""
+    return [p for hit, rule in checks for p in _find(staged, hit, rule)] + _numbers_in_names(staged, names)
 
 
 def _repeat(columns: tuple[str, ...]) -> pl.Expr:
@@ -149,7 +174,10 @@ def check_bins(staged: Staged) -> list[Problem]:
     """Rules of a full BIN table or a change list (staged by `cardbin.sources.unionpay.stage_bins`)."""
     frame = staged.frame
     bin_, pattern, declared = pl.col("bin"), pl.col("pan_pattern"), pl.col("declared_bin")
-    length = pl.col("pan_length").cast(pl.Int32, strict=False)
+    # Numbers are range-checked as text first; a cast is only ever applied to 1–2 ASCII digits, so none overflows.
+    length = pl.when(_digits(pl.col("pan_length"), 1, 2)).then(pl.col("pan_length").cast(pl.Int32))
+    declared_length = pl.col("declared_bin_length")
+    declared_length_n = pl.when(_digits(declared_length, 1, 2)).then(declared_length.cast(pl.Int32))
     values = (*BIN_VALUES, "change") if "change" in frame.columns else BIN_VALUES
     issuers = pl.struct("issuer_name", "issuer_code").n_unique().over(BIN_KEY)
     checks = [
@@ -163,7 +191,12 @@ def check_bins(staged: Staged) -> list[Problem]:
             pattern.is_not_null() & declared.is_not_null() & ~pattern.str.starts_with(declared.fill_null("")),
             DECLARED_NOT_PREFIX,
         ),
-        (pl.col("declared_bin_length").cast(pl.Int32, strict=False) != declared.str.len_chars(), DECLARED_LENGTH),
+        (declared.is_not_null() & ~_digits(declared, 1, PAN_MAX_LENGTH), DECLARED_DIGITS),
+        (
+            declared_length.is_not_null() & ~declared_length_n.is_between(1, PAN_MAX_LENGTH).fill_null(False),
+            DECLARED_LENGTH_RANGE,
+        ),
+        (declared_length_n != declared.str.len_chars(), DECLARED_LENGTH),
         (pattern.is_not_null() & (pattern.str.len_chars() != length), PATTERN_LENGTH),
         (pl.col("issuer_code").is_not_null() & ~_digits(pl.col("issuer_code"), 8, 8), ISSUER_CODE),
         (_repeat(values), DUPLICATE_BIN),
@@ -171,7 +204,7 @@ def check_bins(staged: Staged) -> list[Problem]:
     ]
     if "change" in frame.columns:
         checks.append((~pl.col("change").is_in(list(CHANGE_FLAGS)), CHANGE_FLAG))
-    return _check(staged, checks)
+    return _check(staged, checks, BIN_NAMES)
 
 
 def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> list[Problem]:
@@ -193,7 +226,7 @@ def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> l
     ]
     if city_codes.len() > 0:
         checks.append((_digits(city, 4, 4) & ~city.is_in(city_codes.implode()), UNKNOWN_CITY))
-    return _check(staged, checks)
+    return _check(staged, checks, BRANCH_NAMES)
 
 
 def check_cities(staged: Staged) -> list[Problem]:
@@ -203,7 +236,7 @@ def check_cities(staged: Staged) -> list[Problem]:
         (pl.col("province").is_null(), PROVINCE_NAME),
         (pl.col("city_code").is_last_distinct().not_(), DUPLICATE_CITY),
     ]
-    return _check(staged, checks)
+    return _check(staged, checks, CITY_NAMES)
 
 
 def check_segments(staged: Staged, city_codes: pl.Series) -> list[Problem]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from cardbin.cli import app
 from cardbin.store import ReleaseStore
@@ -36,9 +36,9 @@ def test_lookup_json() -> None:
 
 def test_lookup_errors_are_masked_with_distinct_exit_codes() -> None:
     bad = runner.invoke(app, ["lookup", "62220212345678901234"])
-    assert bad.exit_code == 1 and "20 digits" in bad.output and "62220212345678901234" not in bad.output
+    assert bad.exit_code == 2 and "20 digits" in bad.output and "62220212345678901234" not in bad.output
     unknown = runner.invoke(app, ["lookup", "1111111111111111"])
-    assert unknown.exit_code == 2 and "111111******1111" in unknown.output and "1111111111111111" not in unknown.output
+    assert unknown.exit_code == 1 and "111111******1111" in unknown.output and "1111111111111111" not in unknown.output
 
 
 def test_branches_table_and_json() -> None:
@@ -48,7 +48,7 @@ def test_branches_table_and_json() -> None:
     table = runner.invoke(app, ["branches", "--bank", "ABC", "--city", "邯郸", "--limit", "2"])
     assert table.exit_code == 0 and "2 branch(es)" in table.output and "103127" in table.output
     unknown = runner.invoke(app, ["branches", "--bank", "没有这个银行"])
-    assert unknown.exit_code == 1 and "bank" in unknown.output
+    assert unknown.exit_code == 2 and "bank" in unknown.output
 
 
 def test_enrich_command(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_enrich_command(tmp_path: Path) -> None:
     out = pl.read_parquet(target)
     assert out["bank_code"].to_list() == ["ICBC", None] and out["error"][1].startswith("pan=")
     missing = runner.invoke(app, ["enrich", str(source), str(target)])
-    assert missing.exit_code == 1 and "card_number" in missing.output
+    assert missing.exit_code == 2 and "card_number" in missing.output
 
 
 def test_lookup_on_a_store(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from cardbin.cli import app
 from cardbin.store import ReleaseStore
@@ -31,17 +31,24 @@ def test_load_list_diff_activate_rollback(db: Path, tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-changes", str(DELTA_B), "--json"])
     assert result.exit_code == 0, result.output
-    payload = msgspec.json.decode(result.stdout)
-    assert payload["release"]["month"] == "2018-07" and payload["report"]["accepted"] is True
+    envelope = msgspec.json.decode(result.stdout)
+    assert (envelope["command"], envelope["outcome"], envelope["exit_code"]) == ("release load", "done", 0)
+    payload = envelope["result"]
+    assert payload["release"]["month"] == "2018-07" and envelope["report"]["accepted"] is True
+    assert payload["base"] == "2018-06" and payload["carried"] == {
+        "branches": "2018-06",
+        "cities": "2018-06",
+        "segments": "2018-06",
+    }
     assert "622859/19" in payload["diff"]["bins"]["changed"]
 
     assert runner.invoke(app, ["release", "activate", "2018-06"]).exit_code == 0
     assert runner.invoke(app, ["release", "activate", "2018-07"]).exit_code == 0
-    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)
+    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)["result"]
     assert [(r["month"], r["active"]) for r in listed] == [("2018-06", False), ("2018-07", True)]
 
     diff = runner.invoke(app, ["release", "diff", "2018-06", "2018-07", "--json"])
-    assert msgspec.json.decode(diff.stdout)["bins"]["changed"] == payload["diff"]["bins"]["changed"]
+    assert msgspec.json.decode(diff.stdout)["result"]["bins"]["changed"] == payload["diff"]["bins"]["changed"]
     shown = runner.invoke(app, ["release", "diff"])
     assert "Changes from 2018-06 to 2018-07" in shown.output
 
@@ -59,14 +66,17 @@ def test_refused_load_prints_the_report_exits_non_zero_and_changes_nothing(db: P
     bad_row = ("工商银行", "01020000", "", "21", "622202xxxxxxxxxxxxxxx", "6", "622202", "借记卡")
     bad = write_csv(tmp_path / "bad.csv", [*cocolian_rows()[:5], bad_row], encoding="gbk")
     result = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(bad), "--json"])
-    assert result.exit_code == 2
-    report = msgspec.json.decode(result.stdout)
+    assert result.exit_code == 1
+    envelope = msgspec.json.decode(result.stdout)
+    assert (envelope["outcome"], envelope["exit_code"], envelope["result"]) == ("refused", 1, None)
+    assert "refused" in envelope["error"] and "store is unchanged" in envelope["error"]
+    report = envelope["report"]
     assert report["accepted"] is False
     assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in report["problems"]] == [
         ("bad.csv", 8, "pan_length", "21", "pan_length")
     ]
     text = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(bad)])
-    assert text.exit_code == 2 and "pan_length" in text.output and "refused" in text.output
+    assert text.exit_code == 1 and "pan_length" in text.output and "refused" in text.output
     store = ReleaseStore(db)
     assert [r.month for r in store.list_releases()] == ["2018-06"] and store.active_month() == "2018-06"
 
@@ -74,7 +84,8 @@ def test_refused_load_prints_the_report_exits_non_zero_and_changes_nothing(db: P
 def test_bad_arguments_name_what_is_wrong(db: Path, tmp_path: Path) -> None:
     table = write_csv(tmp_path / "t.csv", cocolian_rows()[:5])
     result = runner.invoke(app, ["release", "load", "--month", "2018-13", "--bin-table", str(table)])
-    assert result.exit_code == 1 and "month" in result.output and "YYYY-MM" in result.output
+    assert result.exit_code == 2 and "month" in result.output and "YYYY-MM" in result.output
+    assert runner.invoke(app, ["release", "load", "--month", "2018-06", "--bin-table", str(table)]).exit_code == 0
     result = runner.invoke(app, ["release", "activate", "2020-01"])
     assert result.exit_code == 1 and "2020-01" in result.output
 
@@ -85,10 +96,10 @@ def test_load_and_list_show_coverage(db: Path, tmp_path: Path) -> None:
     args = ["release", "load", "--month", "2018-06", "--bin-table", str(table), "--cnaps-table", str(GWEESIN)]
     result = runner.invoke(app, [*args, "--cities", str(CITIES_JSON), "--json"])
     assert result.exit_code == 0, result.output
-    coverage = msgspec.json.decode(result.stdout)["coverage"]
+    coverage = msgspec.json.decode(result.stdout)["result"]["coverage"]
     assert coverage["bins"] == sum(coverage["region"].values()) == sum(coverage["cnaps"].values()) > 4000
     assert 0 < coverage["bank"] <= coverage["bins"] and coverage["country"] == coverage["region"]["overseas"] > 0
-    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)
+    listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)["result"]
     assert listed[0]["coverage"] == coverage
 
     text = runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-changes", str(DELTA_B)])

@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from cardbin.errors import LoadRefused, ReleaseError, ReleaseNotFound, StoreBusy
+from cardbin.errors import LoadRefused, ReleaseError, ReleaseNotFound, StoreBusy, StoreUnavailable
+from cardbin.release import schema as schema_module
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore, default_db_path
-from cardbin.store import releases as releases_module
 from cardbin.store.connection import connect
 from tests.cardbin.test_sources import CITIES_JSON, DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 
@@ -41,10 +41,15 @@ def _rows_for(path: Path, month: str) -> dict[str, int]:
     return counts
 
 
-def test_empty_or_missing_store_has_no_release(store: ReleaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert store.active_month() is None and store.list_releases() == []
-    with pytest.raises(ReleaseNotFound):
-        store.read_release()
+def test_a_missing_store_is_refused_and_never_created(store: ReleaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for read in (store.active_month, store.list_releases, store.read_release, store.history):
+        with pytest.raises(StoreUnavailable, match="no such release store"):
+            read()
+    with pytest.raises(StoreUnavailable, match="no such release store"):
+        store.activate("2018-06")
+    with pytest.raises(StoreUnavailable, match="no such release store"):
+        store.rollback()
+    assert list(store.path.parent.iterdir()) == []
     monkeypatch.setenv("CARDBIN_DB", str(store.path))
     assert default_db_path() == store.path
     monkeypatch.delenv("CARDBIN_DB")
@@ -88,23 +93,34 @@ def test_refused_load_stores_nothing_and_keeps_the_active_release(
 def test_a_crash_mid_load_leaves_no_partial_release(
     store: ReleaseStore, table_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_conform = releases_module.conform
+    real_conform = schema_module.conform
 
     def crash_on_segments(table: str, frame: pl.DataFrame) -> pl.DataFrame:
         if table == "segments":  # bins, branches and cities are already inserted by now
             raise RuntimeError("disk full")
         return real_conform(table, frame)
 
-    monkeypatch.setattr(releases_module, "conform", crash_on_segments)
+    monkeypatch.setattr(schema_module, "conform", crash_on_segments)
     with pytest.raises(RuntimeError, match="disk full"):
         store.load("2018-06", _full(table_csv))
-    assert _rows_for(store.path, "2018-06") == dict.fromkeys((*TABLES, "releases"), 0)
-    assert store.list_releases() == []
+    # No store and no staging copy left behind (only the writer lock's empty sidecar file).
+    assert {p.name for p in store.path.parent.iterdir()} == {table_csv.name, ".releases.duckdb.lock"}
+
+    monkeypatch.setattr(schema_module, "conform", real_conform)
+    store.load("2018-06", _full(table_csv))
+    store.activate("2018-06")
+    before = store.path.read_bytes()
+    monkeypatch.setattr(schema_module, "conform", crash_on_segments)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.load("2018-07", Inputs(bin_table=table_csv))
+    assert store.path.read_bytes() == before  # byte for byte: the failed load wrote into a copy
+    assert _rows_for(store.path, "2018-07") == dict.fromkeys((*TABLES, "releases"), 0)
+    assert not [p for p in store.path.parent.iterdir() if p.name.endswith((".loading", ".loading.wal"))]
 
 
 def test_change_list_applies_to_the_previous_release(store: ReleaseStore, table_csv: Path) -> None:
     store.load("2018-06", _full(table_csv))
-    info, built = store.load("2018-07", Inputs(bin_changes=DELTA_B))
+    info, built = store.load("2018-07", Inputs(bin_changes=(DELTA_B,)))
     new = store.read_release("2018-07")
     # SOURCES.md §1: the 2018-07-10 list moves 622859 from 珠海农村商业银行 to 广东省农村信用社联合社.
     moved = new.bins.filter(pl.col("bin") == "622859")
@@ -126,14 +142,14 @@ def test_change_list_applies_to_the_previous_release(store: ReleaseStore, table_
 
 
 def test_table_and_change_list_in_one_call(store: ReleaseStore, table_csv: Path) -> None:
-    _, built = store.load("2018-07", Inputs(bin_table=table_csv, bin_changes=DELTA_A))
+    _, built = store.load("2018-07", Inputs(bin_table=table_csv, bin_changes=(DELTA_A,)))
     bins = built.release.bins
     assert bins.filter(pl.col("bin") == "621356084")["issuer_name"].to_list() == ["龙口中银富登南山村镇银行"]
 
 
 def test_activate_and_roll_back_as_a_stack(store: ReleaseStore, table_csv: Path) -> None:
     store.load("2018-06", _full(table_csv))
-    store.load("2018-07", Inputs(bin_changes=DELTA_A))
+    store.load("2018-07", Inputs(bin_changes=(DELTA_A,)))
     with pytest.raises(ReleaseNotFound):
         store.activate("2019-01")
     store.activate("2018-06")
@@ -185,8 +201,8 @@ def test_writers_wait_for_another_process_lock_and_give_up_when_bounded(store: R
 
 def test_successive_change_lists_stack_and_keep_their_provenance(store: ReleaseStore, table_csv: Path) -> None:
     store.load("2018-06", _full(table_csv))
-    store.load("2018-07", Inputs(bin_changes=DELTA_B))
-    info, _ = store.load("2018-08", Inputs(bin_changes=DELTA_A))
+    store.load("2018-07", Inputs(bin_changes=(DELTA_B,)))
+    info, _ = store.load("2018-08", Inputs(bin_changes=(DELTA_A,)))
     assert [s.name for s in info.sources if s.kind == "bin_changes"] == [DELTA_B.name, DELTA_A.name]
     bins = store.read_release("2018-08").bins
     assert bins.filter(pl.col("bin") == "622859")["issuer_code"].to_list() == ["14505800"]  # from 2018-07

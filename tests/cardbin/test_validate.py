@@ -103,7 +103,8 @@ def test_cnaps_rules_and_configurable_check_digit_severity(tmp_path: Path) -> No
     staged = read_cnaps_table(write_csv(tmp_path / "cnaps.csv", rows, header=header, title=None))
     cities = pl.Series("city_code", ["1000", "1750"])
     expected = {
-        ("cnaps.csv", 3, "cnaps_code", "104100000005", "cnaps_check_digit", "fatal"),
+        # 12 digits failing the check digit may be a card number: masked like every such run (row 3 finds it).
+        ("cnaps.csv", 3, "cnaps_code", "104100**0005", "cnaps_check_digit", "fatal"),
         ("cnaps.csv", 4, "cnaps_code", "10410000004", "cnaps_format", "fatal"),
         ("cnaps.csv", 5, "name", None, "empty_name", "fatal"),
         ("cnaps.csv", 5, "city_code", "17500", "city_code", "fatal"),
@@ -114,8 +115,8 @@ def test_cnaps_rules_and_configurable_check_digit_severity(tmp_path: Path) -> No
     }
     assert _keys(check_branches(staged, cities, Options())) == expected
     relaxed = _keys(check_branches(staged, cities, Options(check_digit="warning")))
-    assert ("cnaps.csv", 3, "cnaps_code", "104100000005", "cnaps_check_digit", "warning") in relaxed
-    assert ("cnaps.csv", 3, "cnaps_code", "104100000005", "cnaps_check_digit", "fatal") not in relaxed
+    assert ("cnaps.csv", 3, "cnaps_code", "104100**0005", "cnaps_check_digit", "warning") in relaxed
+    assert ("cnaps.csv", 3, "cnaps_code", "104100**0005", "cnaps_check_digit", "fatal") not in relaxed
 
 
 def test_real_cnaps_files_pass_and_unknown_cities_are_warnings() -> None:
@@ -136,7 +137,7 @@ def test_city_table_duplicates_are_warnings() -> None:
 def test_report_prints_with_rich_and_round_trips_as_json(tmp_path: Path) -> None:
     rows = [["工商银行", "01020000", "", "19", "622202xxxxxxxxxxxxx", "6", "622202", "信用卡"]]
     report = Report(problems=check_bins(read_bin_table(write_csv(tmp_path / "one.csv", rows))))
-    decoded = msgspec.json.decode(report.to_json())
+    decoded = msgspec.json.decode(msgspec.json.encode(report.summary()))
     assert decoded["accepted"] is False and decoded["fatal"] == 1
     assert decoded["problems"][0] | {"message": ""} == {
         "file": "one.csv",
@@ -159,4 +160,4 @@ def test_a_card_number_in_place_of_a_pattern_is_fatal_and_masked(tmp_path: Path)
     report = Report(problems=check_bins(read_bin_table(write_csv(tmp_path / "pan.csv", rows))))
     [fatal] = [p for p in report.problems if p.severity == "fatal"]
     assert (fatal.rule, fatal.value) == ("bin_too_long", mask(pan))
-    assert pan not in report.to_json().decode()
+    assert pan not in msgspec.json.encode(report.summary()).decode()

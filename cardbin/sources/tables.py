@@ -106,8 +106,18 @@ def decode(data: bytes, name: str = "file") -> str:
             row=line,
             rule="mixed_encoding",
         )
+    gb_line = _line_of(data, first_bad)  # the first line that is not UTF-8: GB18030 if anything
+    utf8_line = _first_utf8_chinese_line(data)
+    if utf8_line is not None:
+        raise UnreadableSource(
+            name,
+            f"mixed encodings: line {utf8_line} is UTF-8 but line {gb_line} is not (GB18030?); save the file in one "
+            "encoding",
+            row=max(utf8_line, gb_line),
+            rule="mixed_encoding",
+        )
     try:
-        text = data.decode("gb18030")
+        return data.decode("gb18030")
     except UnicodeDecodeError as exc:
         line = _line_of(data, exc.start)
         raise UnreadableSource(
@@ -116,16 +126,6 @@ def decode(data: bytes, name: str = "file") -> str:
             row=line,
             rule="encoding",
         ) from None
-    utf8_line = _first_utf8_chinese_line(data)
-    if utf8_line is not None:
-        gb_line = _line_of(data, first_bad)
-        raise UnreadableSource(
-            name,
-            f"mixed encodings: line {utf8_line} is UTF-8 but line {gb_line} is GB18030; save the file in one encoding",
-            row=max(utf8_line, gb_line),
-            rule="mixed_encoding",
-        )
-    return text
 
 
 def _first_utf8_chinese_line(data: bytes) -> int | None:

@@ -70,16 +70,16 @@ DECLARED_LENGTH_RANGE = Rule(
 DECLARED_DIGITS = Rule(
     "declared_bin", "declared_bin_digits", "fatal", f"发卡行标识取值 {{value!r}} is not 1–{PAN_MAX_LENGTH} digits"
 )
-NUMBER_IN_NAME = Rule(
+PERSONAL_NUMBER = Rule(
     "name",
-    "number_in_name",
+    "personal_number",
     "fatal",
-    "{value!r} holds a card, ID or mobile number; a name must not carry personal data that cardbin would serve",
+    "{value!r} holds a card, ID or mobile number, which cardbin would serve to every caller",
 )
-# Text columns cardbin serves as names, per table: a personal number there would be answered to every caller.
-BIN_NAMES = ("issuer_name", "card_name")
-BRANCH_NAMES = ("name", "bank_name")
-CITY_NAMES = ("city", "province")
+# Text columns cardbin serves that no format rule pins down, per table: a personal number there is fatal.
+BIN_SERVED_TEXT = ("issuer_name", "issuer_code", "card_name")
+BRANCH_SERVED_TEXT = ("name", "bank_name")
+CITY_SERVED_TEXT = ("city", "province")
 PATTERN_LENGTH = Rule("pan_pattern", "pattern_length", "warning", "主账号 pattern {value!r} is not 主账号长度 long")
 ISSUER_CODE = Rule("issuer_code", "issuer_code", "warning", "机构代码 {value!r} is not 8 digits; not used for the bank")
 DUPLICATE_BIN = Rule("bin", "duplicate_row", "warning", "exact repeat of an earlier row; dropped")
@@ -148,21 +148,21 @@ def _at(staged: Staged, rule: Rule, row: int, value: str | None) -> Problem:
     )
 
 
-def _numbers_in_names(staged: Staged, columns: tuple[str, ...]) -> list[Problem]:
-    """Names holding what `redact` masks (a 12–19 digit run in any spelling, an ID or mobile number): fatal."""
+def _personal_numbers(staged: Staged, columns: tuple[str, ...]) -> list[Problem]:
+    """Served text holding what `redact` masks (a 12–19 digit run in any spelling, an ID or mobile number)."""
     found = []
     for column in columns:
         # Cheap vectorised pre-filter: only names with at least 11 digits (of any script) can hold such a number.
         rows = staged.frame.filter(pl.col(column).str.count_matches(r"\d").fill_null(0) >= 11)
         for row, value in rows.select(ROW, column).iter_rows():
             if redact(value, keep_cnaps=False) != value:
-                found.append(_at(staged, NUMBER_IN_NAME._replace(column=column), row, value))
+                found.append(_at(staged, PERSONAL_NUMBER._replace(column=column), row, value))
     return found
 
 
-def _check(staged: Staged, checks: list[tuple[pl.Expr, Rule]], names: tuple[str, ...] = ()) -> list[Problem]:
-    """Every rule's problems, in the order the rules are listed, then personal numbers in `names`."""
-    return [p for hit, rule in checks for p in _find(staged, hit, rule)] + _numbers_in_names(staged, names)
+def _check(staged: Staged, checks: list[tuple[pl.Expr, Rule]], served: tuple[str, ...] = ()) -> list[Problem]:
+    """Every rule's problems, in the order the rules are listed, then personal numbers in the `served` columns."""
+    return [p for hit, rule in checks for p in _find(staged, hit, rule)] + _personal_numbers(staged, served)
 
 
 def _repeat(columns: tuple[str, ...]) -> pl.Expr:
@@ -204,7 +204,7 @@ def check_bins(staged: Staged) -> list[Problem]:
     ]
     if "change" in frame.columns:
         checks.append((~pl.col("change").is_in(list(CHANGE_FLAGS)), CHANGE_FLAG))
-    return _check(staged, checks, BIN_NAMES)
+    return _check(staged, checks, BIN_SERVED_TEXT)
 
 
 def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> list[Problem]:
@@ -226,7 +226,7 @@ def check_branches(staged: Staged, city_codes: pl.Series, options: Options) -> l
     ]
     if city_codes.len() > 0:
         checks.append((_digits(city, 4, 4) & ~city.is_in(city_codes.implode()), UNKNOWN_CITY))
-    return _check(staged, checks, BRANCH_NAMES)
+    return _check(staged, checks, BRANCH_SERVED_TEXT)
 
 
 def check_cities(staged: Staged) -> list[Problem]:
@@ -236,7 +236,7 @@ def check_cities(staged: Staged) -> list[Problem]:
         (pl.col("province").is_null(), PROVINCE_NAME),
         (pl.col("city_code").is_last_distinct().not_(), DUPLICATE_CITY),
     ]
-    return _check(staged, checks, CITY_NAMES)
+    return _check(staged, checks, CITY_SERVED_TEXT)
 
 
 def check_segments(staged: Staged, city_codes: pl.Series) -> list[Problem]:

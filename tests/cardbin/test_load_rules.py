@@ -19,23 +19,10 @@ from cardbin.errors import LoadRefused, ReleaseError
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
 from cardbin.validate import Options
+from tests.cardbin.conftest import full_inputs
 from tests.cardbin.test_sources import CITIES_JSON, DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ReleaseStore:
-    return ReleaseStore(tmp_path / "releases.duckdb")
-
-
-@pytest.fixture
-def table_csv(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "卡表.csv", cocolian_rows(), encoding="gbk", newline="\r\n")
-
-
-def _full(table_csv: Path) -> Inputs:
-    return Inputs(bin_table=table_csv, cnaps_table=GWEESIN, cities=CITIES_JSON)
 
 
 def _bins(frame: pl.DataFrame) -> list[tuple[object, ...]]:
@@ -43,7 +30,7 @@ def _bins(frame: pl.DataFrame) -> list[tuple[object, ...]]:
 
 
 def test_several_change_lists_are_all_applied_in_the_order_given(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.load("2018-07", Inputs(bin_changes=(DELTA_A,)))
     store.load("2018-08", Inputs(bin_changes=(DELTA_B,)))
     info, built = store.load("2018-09", Inputs(bin_changes=(DELTA_A, DELTA_B)), base="2018-06")
@@ -57,7 +44,7 @@ def test_several_change_lists_are_all_applied_in_the_order_given(store: ReleaseS
 
 
 def test_the_cli_takes_bin_changes_more_than_once(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     args = ["release", "load", "--db", str(store.path), "--month", "2018-07", "--json"]
     result = runner.invoke(app, [*args, "--bin-changes", str(DELTA_A), "--bin-changes", str(DELTA_B)])
     assert result.exit_code == 0, result.output
@@ -69,7 +56,7 @@ def test_the_cli_takes_bin_changes_more_than_once(store: ReleaseStore, table_csv
 
 
 def test_tables_not_given_are_carried_forward_and_said(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     result = runner.invoke(
         app, ["release", "load", "--db", str(store.path), "--month", "2018-07", "--bin-table", str(table_csv)]
     )
@@ -92,7 +79,7 @@ def test_a_first_release_without_branches_or_cities_is_loaded_with_warnings(
 def test_a_table_that_shrinks_too_much_is_refused_unless_allowed(
     store: ReleaseStore, table_csv: Path, tmp_path: Path
 ) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     short = write_csv(tmp_path / "short.csv", cocolian_rows()[:298], encoding="gbk")
     with pytest.raises(LoadRefused) as refused:
         store.load("2018-07", Inputs(bin_table=short))
@@ -111,7 +98,7 @@ def test_a_table_that_shrinks_too_much_is_refused_unless_allowed(
 
 
 def test_a_change_list_whose_base_moved_while_it_was_built_is_refused(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     other = ReleaseStore(store.path)  # another data person, another process: same file
 
     def meanwhile(step: str) -> None:
@@ -127,9 +114,9 @@ def test_a_change_list_whose_base_moved_while_it_was_built_is_refused(store: Rel
 
 
 def test_months_out_of_order_name_their_base(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.load("2018-08", Inputs(bin_changes=(DELTA_B,)))
-    with pytest.raises(ReleaseError, match="before the newest release 2018-08.*--base"):
+    with pytest.raises(ReleaseError, match=r"before the newest release 2018-08.*--base"):
         store.load("2018-07", Inputs(bin_changes=(DELTA_A,)))
     _, built = store.load("2018-07", Inputs(bin_changes=(DELTA_A,)), base="2018-06")
     assert built.base == "2018-06"
@@ -142,7 +129,7 @@ def test_months_out_of_order_name_their_base(store: ReleaseStore, table_csv: Pat
 def test_a_full_table_backfills_any_month_and_is_diffed_against_the_month_before(
     store: ReleaseStore, table_csv: Path, tmp_path: Path
 ) -> None:
-    store.load("2018-08", _full(table_csv))
+    store.load("2018-08", full_inputs(table_csv))
     smaller = write_csv(tmp_path / "older.csv", cocolian_rows()[:4500], encoding="gbk")
     _, built = store.load("2018-06", Inputs(bin_table=smaller, cnaps_table=GWEESIN, cities=CITIES_JSON))
     assert built.base is None  # nothing before June

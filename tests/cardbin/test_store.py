@@ -15,23 +15,10 @@ from cardbin.release import schema as schema_module
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore, default_db_path
 from cardbin.store.connection import connect
-from tests.cardbin.test_sources import CITIES_JSON, DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
+from tests.cardbin.conftest import full_inputs
+from tests.cardbin.test_sources import DELTA_A, DELTA_B, cocolian_rows, write_csv
 
 TABLES = ("bins", "branches", "cities", "segments")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ReleaseStore:
-    return ReleaseStore(tmp_path / "releases.duckdb")
-
-
-@pytest.fixture
-def table_csv(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "卡表.csv", cocolian_rows(), encoding="gbk", newline="\r\n")
-
-
-def _full(table_csv: Path) -> Inputs:
-    return Inputs(bin_table=table_csv, cnaps_table=GWEESIN, cities=CITIES_JSON)
 
 
 def _rows_for(path: Path, month: str) -> dict[str, int]:
@@ -57,7 +44,7 @@ def test_a_missing_store_is_refused_and_never_created(store: ReleaseStore, monke
 
 
 def test_load_stores_an_inactive_release_that_reads_back_as_built(store: ReleaseStore, table_csv: Path) -> None:
-    info, built = store.load("2018-06", _full(table_csv))
+    info, built = store.load("2018-06", full_inputs(table_csv))
     assert not info.active and store.active_month() is None
     assert info.counts == {"bins": built.release.bins.height, "branches": 2968, "cities": 2170, "segments": 0}
     assert {s.kind for s in info.sources} == {"bin_table", "cnaps_table", "cities"}
@@ -70,13 +57,13 @@ def test_load_stores_an_inactive_release_that_reads_back_as_built(store: Release
     [listed] = store.list_releases()
     assert listed.month == "2018-06" and listed.sources == info.sources
     with pytest.raises(ReleaseError, match="already exists"):
-        store.load("2018-06", _full(table_csv))
+        store.load("2018-06", full_inputs(table_csv))
 
 
 def test_refused_load_stores_nothing_and_keeps_the_active_release(
     store: ReleaseStore, table_csv: Path, tmp_path: Path
 ) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.activate("2018-06")
     broken = write_csv(
         tmp_path / "broken.csv",
@@ -102,12 +89,12 @@ def test_a_crash_mid_load_leaves_no_partial_release(
 
     monkeypatch.setattr(schema_module, "conform", crash_on_segments)
     with pytest.raises(RuntimeError, match="disk full"):
-        store.load("2018-06", _full(table_csv))
+        store.load("2018-06", full_inputs(table_csv))
     # No store and no staging copy left behind (only the writer lock's empty sidecar file).
     assert {p.name for p in store.path.parent.iterdir()} == {table_csv.name, ".releases.duckdb.lock"}
 
     monkeypatch.setattr(schema_module, "conform", real_conform)
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.activate("2018-06")
     before = store.path.read_bytes()
     monkeypatch.setattr(schema_module, "conform", crash_on_segments)
@@ -119,7 +106,7 @@ def test_a_crash_mid_load_leaves_no_partial_release(
 
 
 def test_change_list_applies_to_the_previous_release(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     info, built = store.load("2018-07", Inputs(bin_changes=(DELTA_B,)))
     new = store.read_release("2018-07")
     # SOURCES.md §1: the 2018-07-10 list moves 622859 from 珠海农村商业银行 to 广东省农村信用社联合社.
@@ -148,7 +135,7 @@ def test_table_and_change_list_in_one_call(store: ReleaseStore, table_csv: Path)
 
 
 def test_activate_and_roll_back_as_a_stack(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.load("2018-07", Inputs(bin_changes=(DELTA_A,)))
     with pytest.raises(ReleaseNotFound):
         store.activate("2019-01")
@@ -164,7 +151,7 @@ def test_activate_and_roll_back_as_a_stack(store: ReleaseStore, table_csv: Path)
 
 
 def test_diff_from_nothing_lists_everything_as_added(store: ReleaseStore, table_csv: Path) -> None:
-    _, built = store.load("2018-06", _full(table_csv))
+    _, built = store.load("2018-06", full_inputs(table_csv))
     diff = store.diff(None, "2018-06")
     keys = built.release.bins.select(pl.concat_str("bin", pl.lit("/"), pl.col("pan_length").cast(pl.String))).unique()
     assert len(diff.bins.added) == keys.height and len(diff.branches.added) == 2968
@@ -181,7 +168,7 @@ con.close()
 
 
 def test_writers_wait_for_another_process_lock_and_give_up_when_bounded(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(store.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -200,7 +187,7 @@ def test_writers_wait_for_another_process_lock_and_give_up_when_bounded(store: R
 
 
 def test_successive_change_lists_stack_and_keep_their_provenance(store: ReleaseStore, table_csv: Path) -> None:
-    store.load("2018-06", _full(table_csv))
+    store.load("2018-06", full_inputs(table_csv))
     store.load("2018-07", Inputs(bin_changes=(DELTA_B,)))
     info, _ = store.load("2018-08", Inputs(bin_changes=(DELTA_A,)))
     assert [s.name for s in info.sources if s.kind == "bin_changes"] == [DELTA_B.name, DELTA_A.name]

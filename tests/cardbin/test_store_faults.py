@@ -102,7 +102,7 @@ def test_a_failure_just_before_the_rename_leaves_the_store_as_it_was(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(releases_module, "_fsync", no_space)  # the staging copy is complete, the rename next
-    with pytest.raises(StoreUnavailable, match="No space left on device.*unchanged"):
+    with pytest.raises(StoreUnavailable, match=r"No space left on device.*unchanged"):
         store.load("2018-07", Inputs(bin_table=table_csv))
     assert store.path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".releases.duckdb.lock", "releases.duckdb"]
@@ -116,7 +116,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 24 MiB tmpfs of our own (skipped where this process may not mount)."""
     mount = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -163,7 +165,7 @@ def test_a_read_only_store_is_refused_for_writes_and_still_read(small_disk: Path
     store = ReleaseStore(small_disk / "releases.duckdb")
     store.load("2018-06", Inputs(bin_table=table_csv, cnaps_table=GWEESIN, cities=CITIES_JSON))
     store.activate("2018-06")
-    remounted = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True)
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, check=False)
     assert remounted.returncode == 0, remounted.stderr
     code, output = _cli("release", "activate", "2018-06", "--db", str(store.path))
     assert code == 1 and "read-only" in output.lower(), output

@@ -296,16 +296,20 @@ def list_(db: Path, as_json: bool) -> None:
     if as_json:
         done("release list", releases)
         return
+    from rich.box import SIMPLE
     from rich.table import Table
 
-    table = Table(title=f"Releases in {db}")
-    for column in ("month", "active", "loaded at", "bins", "branches", "cities", "bank", "region", "联行号", "sources"):
-        table.add_column(column)
+    table = Table(title=f"Releases in {db.name}", caption="* active", box=SIMPLE)
+    for column in ("month", "loaded", "bins", "branches", "cities", "bank", "region", "联行号"):
+        table.add_column(column, no_wrap=True)
     for r in releases:
-        sources = ", ".join(f"{s.name} ({s.rows})" for s in r.sources)
         counts = [str(r.counts.get(t, 0)) for t in ("bins", "branches", "cities")]
-        table.add_row(r.month, "*" if r.active else "", r.loaded_at, *counts, *_coverage_cells(r.coverage), sources)
-    _console().print(table)
+        month = f"{r.month} *" if r.active else r.month
+        table.add_row(month, r.loaded_at[:10], *counts, *_coverage_cells(r.coverage))
+    console = _console()
+    console.print(table)
+    for r in releases:
+        console.print(f"{r.month} from " + ", ".join(f"{s.name} ({s.rows})" for s in r.sources), highlight=False)
 
 
 @release_app.command()

@@ -118,6 +118,10 @@ def test_list_reads_a_store_written_before_coverage(db: Path) -> None:
             "sources VARCHAR NOT NULL, counts VARCHAR NOT NULL)"
         )
         con.execute("INSERT INTO releases VALUES ('2018-06', '2018-06-10T00:00:00+00:00', '[]', '{\"bins\": 1}')")
+        con.execute(
+            "CREATE TABLE activations (seq INTEGER PRIMARY KEY, month VARCHAR NOT NULL, "
+            "activated_at VARCHAR NOT NULL, rolled_back BOOLEAN NOT NULL)"
+        )
     [old] = ReleaseStore(db).list_releases()
     assert (old.month, old.coverage) == ("2018-06", None)
     assert runner.invoke(app, ["release", "list"]).exit_code == 0

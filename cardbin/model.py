@@ -115,10 +115,20 @@ class UnmappedIssuer(msgspec.Struct, frozen=True, kw_only=True):
     bins: int
 
 
+class BankCoverage(msgspec.Struct, frozen=True, kw_only=True):
+    """One bank's share of `Coverage`: its BIN rows, their region levels and 联行号 matches."""
+
+    bank: str  # bank_code; "(no bank)" for rows whose issuer maps to no bank
+    bins: int
+    region: dict[str, int]  # by region_level
+    cnaps: dict[str, int]  # by cnaps_match
+
+
 class Coverage(msgspec.Struct, frozen=True, kw_only=True):
     """How many of a release's answers hold each field, counted over its BIN rows (one per BIN and card length).
 
-    Computed once when a release is built and stored with it, so `release list` shows it without rebuilding.
+    Computed once when a release is built and stored with it, so `release list` shows it without rebuilding, and
+    `release report` shows it per bank (`by_bank`, most BIN rows first).
     """
 
     bins: int
@@ -129,6 +139,7 @@ class Coverage(msgspec.Struct, frozen=True, kw_only=True):
     cnaps_not_in_release: int  # 联行号 answered that the release's branch table lacks: must be 0
     cnaps_other_bank: int  # 联行号 of a branch whose bank is not the card's: must be 0
     unmapped_issuers: list[UnmappedIssuer]
+    by_bank: list[BankCoverage] = msgspec.field(default_factory=list)  # empty for coverage stored before it existed
 
     def share(self, count: int) -> float:
         return count / self.bins if self.bins else 0.0

@@ -266,6 +266,36 @@ def diff(db: Path, old: str | None, new: str | None, as_json: bool) -> None:
 
 @release_app.command()
 @db_option
+@click.argument("old")
+@click.argument("new")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML page to write.")
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write the same tables as xlsx.")
+@json_option
+def report(*, db: Path, old: str, new: str, out: Path, xlsx: Path | None, as_json: bool) -> None:
+    """One self-contained HTML page to review NEW against OLD before activating it.
+
+    It holds NEW's validation problems, the field-level diff, coverage per bank and per field, and charts of what
+    changed per bank and card type; it needs no network. --xlsx writes the same tables as a workbook.
+    """
+    from cardbin.release.review import build_review, write_html, write_xlsx
+    from cardbin.store import ReleaseStore
+
+    try:
+        review = build_review(ReleaseStore(db), old, new)
+        write_html(review, out)
+        if xlsx is not None:
+            write_xlsx(review, xlsx)
+    except CardbinError as exc:
+        fail(exc, "release report", as_json=as_json)
+    written = [str(p) for p in (out, xlsx) if p is not None]
+    if as_json:
+        done("release report", {"written": written, "summary": review.summary})
+    else:
+        click.echo(f"review of {new} against {old} written to {' and '.join(written)}")
+
+
+@release_app.command()
+@db_option
 @click.argument("month")
 @json_option
 def activate(db: Path, month: str, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from cardbin.banks import BankDirectory, default_directory
-from cardbin.model import Coverage, UnmappedIssuer
+from cardbin.model import BankCoverage, CardInfo, Coverage, UnmappedIssuer
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.index import ReleaseIndex
 
@@ -45,7 +45,23 @@ def index_coverage(index: ReleaseIndex) -> Coverage:
             UnmappedIssuer(issuer_name=name, issuer_code=code, bins=count)
             for (name, code), count in sorted(unmapped.items(), key=lambda item: (-item[1], item[0][0]))
         ],
+        by_bank=_by_bank(infos),
     )
+
+
+def _by_bank(infos: list[CardInfo]) -> list[BankCoverage]:
+    banks: dict[str, list[CardInfo]] = {}
+    for info in infos:
+        banks.setdefault(info.bank_code or "(no bank)", []).append(info)
+    return [
+        BankCoverage(
+            bank=bank,
+            bins=len(rows),
+            region=dict(sorted(Counter(info.region_level for info in rows).items())),
+            cnaps=dict(sorted(Counter(info.cnaps_match for info in rows).items())),
+        )
+        for bank, rows in sorted(banks.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
 
 
 def release_coverage(release: ReleaseData, directory: BankDirectory | None = None) -> Coverage:

@@ -58,9 +58,11 @@ def _attempt(row: Row) -> Attempt:
 
 def insert_attempt(tx: Tx, order_id: int, channel: str, channel_order_no: str, at: datetime) -> Attempt:
     """The intent to send; `sends` counts it at once because from here on the channel may have the order."""
-    tx.execute(
+    tx.send(
         f"INSERT INTO dispatch_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '')",
         (order_id, channel, channel_order_no, to_micros(at), to_micros(at), to_micros(at)),
+        rows=1,
+        link="write the intent to send",
     )
     return get_attempt(tx, order_id)
 
@@ -94,9 +96,9 @@ def due_attempts(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
 
 def save_attempt(tx: Tx, new: Attempt, expected_status: AttemptStatus) -> bool:
     """Conditional on the status read earlier, so two workers never both act on one answer."""
-    n = tx.execute(
+    saved = tx.one(
         "UPDATE dispatch_attempts SET status = ?, sends = ?, queries = ?, last_sent_at = ?, next_query_at = ?,"
-        " last_reason = ? WHERE order_id = ? AND status = ?",
+        " last_reason = ? WHERE order_id = ? AND status = ? RETURNING order_id",
         (
             new.status,
             new.sends,
@@ -108,24 +110,22 @@ def save_attempt(tx: Tx, new: Attempt, expected_status: AttemptStatus) -> bool:
             expected_status,
         ),
     )
-    return n == 1
+    return saved is not None
 
 
 def finish_attempt(tx: Tx, order_id: int, reason: str) -> None:
     """An operator decided: nothing is queried or resent for this order any more."""
-    tx.execute(
+    tx.send(
         "UPDATE dispatch_attempts SET status = 'done', last_reason = ? WHERE order_id = ? AND status <> 'done'",
         (reason, order_id),
+        rows=None,  # an order dispatched without a Dispatcher has no attempt
     )
 
 
-def unrecorded_dispatches(tx: Tx) -> list[int]:
-    """Orders moved to dispatching without an attempt row (by a caller outside Dispatcher): possibly sent."""
-    rows = tx.all(
-        "SELECT o.id FROM orders o LEFT JOIN dispatch_attempts a ON a.order_id = o.id"
-        " WHERE o.state = 'dispatching' AND a.order_id IS NULL ORDER BY o.id"
-    )
-    return [int(r[0]) for r in rows]
+def with_attempts(tx: Tx, order_ids: list[int]) -> set[int]:
+    """Those of the orders that have a dispatch attempt."""
+    marks = ", ".join(["?"] * len(order_ids)) or "NULL"
+    return {int(r[0]) for r in tx.all(f"SELECT order_id FROM dispatch_attempts WHERE order_id IN ({marks})", order_ids)}
 
 
 _EVIDENCE_COLUMNS = (
@@ -138,7 +138,7 @@ _OUTCOME = msgspec.json.Decoder(Outcome)
 def add_evidence(tx: Tx, ev: Evidence) -> None:
     """Bodies must already be masked (see `masked_exchange`); this stores exactly what it is given."""
     ex = ev.exchange
-    tx.execute(
+    tx.send(
         f"INSERT INTO dispatch_evidence ({_EVIDENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ev.order_id,
@@ -155,6 +155,8 @@ def add_evidence(tx: Tx, ev: Evidence) -> None:
             ex.latency_ms,
             msgspec.json.encode(ev.outcome).decode(),
         ),
+        rows=1,
+        link="keep the evidence",
     )
 
 

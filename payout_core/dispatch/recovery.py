@@ -11,7 +11,10 @@ import msgspec
 
 from payout_core.dispatch.dispatcher import Dispatcher
 from payout_core.dispatch.outcome import Outcome
-from payout_core.dispatch.records import attempts_in, insert_attempt, unrecorded_dispatches
+from payout_core.dispatch.records import attempts_in, insert_attempt, with_attempts
+
+# Orders in progress are read at start-up in pages of this many.
+PAGE = 1_000_000
 
 
 class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,13 +28,14 @@ def recover(dispatcher: Dispatcher) -> RecoveryReport:
     """Run once at start-up, before any worker dispatches or queries."""
     engine = dispatcher.engine
     with engine.store.transaction() as tx:
-        for order_id in unrecorded_dispatches(tx):
-            order = engine.get(order_id, tx=tx)
-            assert order.channel is not None and order.channel_order_no is not None  # dispatching implies routed
-            insert_attempt(tx, order_id, order.channel, order.channel_order_no, order.dispatched_at or order.updated_at)
+        dispatching = engine.orders_in("dispatching", limit=PAGE, tx=tx)
+        recorded = with_attempts(tx, [o.id for o in dispatching])
+        for order in dispatching:
+            if order.id not in recorded:  # moved to dispatching by a caller outside Dispatcher: possibly sent
+                assert order.channel is not None and order.channel_order_no is not None  # dispatching: routed
+                insert_attempt(
+                    tx, order.id, order.channel, order.channel_order_no, order.dispatched_at or order.updated_at
+                )
         sending = [a.order_id for a in attempts_in(tx, "sending")]
-        ready = [
-            int(r[0])
-            for r in tx.all("SELECT id FROM orders WHERE state = 'approved' AND channel IS NOT NULL ORDER BY id")
-        ]
+        ready = [o.id for o in engine.orders_in("approved", routed=True, limit=PAGE, tx=tx)]
     return RecoveryReport(queried={order_id: dispatcher.query(order_id) for order_id in sending}, ready=ready)

@@ -51,33 +51,36 @@ def _item(row: Row) -> ReviewItem:
 
 
 def _log(tx: Tx, order_id: int, action: str, *, actor: str, detail: str, at: datetime) -> None:
-    tx.execute(
+    tx.send(
         "INSERT INTO review_log (order_id, action, actor, detail, at) VALUES (?, ?, ?, ?, ?)",
         (order_id, action, actor, detail, to_micros(at)),
+        rows=1,
+        link=f"log the review item {action}",
     )
 
 
 def open_item(tx: Tx, order_id: int, reason: str, *, actor: str, at: datetime) -> bool:
     """Idempotent: an order has at most one item; False when it already had one."""
-    n = tx.execute(
-        "INSERT INTO review_items (order_id, reason, opened_at) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+    opened = tx.one(
+        "INSERT INTO review_items (order_id, reason, opened_at) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING"
+        " RETURNING order_id",
         (order_id, reason, to_micros(at)),
     )
-    if n == 1:
+    if opened is not None:
         _log(tx, order_id, "opened", actor=actor, detail=reason, at=at)
-    return n == 1
+    return opened is not None
 
 
 def close_item(tx: Tx, order_id: int, resolution: Resolution, *, actor: str, note: str, at: datetime) -> bool:
     """Conditional on the item being open, so an operator and a late channel answer never both resolve it."""
-    n = tx.execute(
+    closed = tx.one(
         "UPDATE review_items SET resolved_at = ?, resolution = ?, resolved_by = ?, note = ?"
-        " WHERE order_id = ? AND resolved_at IS NULL",
+        " WHERE order_id = ? AND resolved_at IS NULL RETURNING order_id",
         (to_micros(at), resolution, actor, note, order_id),
     )
-    if n == 1:
+    if closed is not None:
         _log(tx, order_id, "resolved", actor=actor, detail=f"{resolution}: {note}", at=at)
-    return n == 1
+    return closed is not None
 
 
 def open_items(tx: Tx) -> list[ReviewItem]:

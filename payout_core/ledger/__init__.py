@@ -1,5 +1,5 @@
 """Double-entry ledger: merchant accounts (available, frozen, paid out), channel accounts (available, in flight,
-settled); every movement is a balanced posting whose entries each record the balance after them."""
+settled); every movement is a posting of transfers whose entries each record the balance after them."""
 
 from payout_core.ledger.accounts import (
     CHANNEL_FUNDING,
@@ -13,18 +13,19 @@ from payout_core.ledger.accounts import (
     open_channel_accounts,
     open_merchant_accounts,
 )
-from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnbalancedPosting, UnknownAccount
+from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
 from payout_core.ledger.postings import (
+    POSTING_KINDS,
     Entry,
-    Leg,
-    Posting,
+    PostingKind,
+    Transfer,
     balance,
     balance_at,
+    balances,
     entries_of_account,
     entries_of_order,
     post,
-    send_posting,
-    transfer,
+    refusal,
 )
 
 __all__ = [
@@ -32,17 +33,18 @@ __all__ = [
     "CHANNEL_PURPOSES",
     "MERCHANT_DEPOSITS",
     "MERCHANT_PURPOSES",
+    "POSTING_KINDS",
     "ChannelPurpose",
     "Entry",
     "InsufficientFunds",
     "LedgerError",
-    "Leg",
     "MerchantPurpose",
-    "Posting",
-    "UnbalancedPosting",
+    "PostingKind",
+    "Transfer",
     "UnknownAccount",
     "balance",
     "balance_at",
+    "balances",
     "channel_account",
     "entries_of_account",
     "entries_of_order",
@@ -50,6 +52,5 @@ __all__ = [
     "open_channel_accounts",
     "open_merchant_accounts",
     "post",
-    "send_posting",
-    "transfer",
+    "refusal",
 ]

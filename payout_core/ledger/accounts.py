@@ -1,4 +1,7 @@
-"""Account names and opening. One row per (owner, purpose); balances change only through postings."""
+"""Account ids and opening. One row per (owner, purpose); balances change only through postings.
+
+The account-id format lives here and nowhere else: every other module names an account through these functions.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +31,11 @@ def channel_account(channel: str, purpose: ChannelPurpose) -> str:
 
 def open_account(tx: Tx, account: str, owner_kind: OwnerKind, *, owner: str, purpose: str, at: int) -> None:
     """Idempotent: opening an existing account leaves it (and its balance) alone."""
-    tx.execute(
+    tx.send(
         "INSERT INTO accounts (id, owner_kind, owner, purpose, balance, may_go_negative, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (account, owner_kind, owner, purpose, int(owner_kind == "external"), at, at),
+        rows=None,  # opened before, or now
     )
 
 

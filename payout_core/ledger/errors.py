@@ -21,11 +21,3 @@ class InsufficientFunds(LedgerError):
         self.needed = needed
         self.available = available
         super().__init__(f"account={account!r}: balance {available} fen cannot cover {needed} fen")
-
-
-class UnbalancedPosting(LedgerError, ValueError):
-    """Legs that do not sum to zero would create or destroy money."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        super().__init__(f"legs sum to {total} fen; a posting must sum to 0")

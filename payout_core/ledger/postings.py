@@ -1,21 +1,42 @@
-"""Balanced postings: each leg is one conditional balance update plus one entry carrying the balance after it."""
+"""Postings: transfers between accounts, applied as one write chain; each entry carries the balance after it.
+
+A posting is two links of its transaction's write chain (store/README.md): one statement moves every balance, one
+writes every entry. Nothing is read before the commit, and the database refuses what money depends on: an account
+that is unknown (the balance link changes too few rows), overdrawn (CHECK accounts_covered), an entry without its
+mirror (FOREIGN KEY ledger_entries_mirrored: every transfer sums to zero), a reused transfer id (UNIQUE
+ledger_entries_leg) or an unknown kind (CHECK ledger_entries_kind). Any refusal fails the whole transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import NoReturn
+from typing import Literal, get_args
 
 import msgspec
 
 from payout_core.errors import InvalidInput
-from payout_core.ledger.errors import InsufficientFunds, UnbalancedPosting, UnknownAccount
-from payout_core.store import Deferred, Params, Row, Tx, from_micros, to_micros
+from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
+from payout_core.store import Later, Row, Tx, from_micros, to_micros
+
+# The closed set of posting kinds (CHECK ledger_entries_kind in migration 0020: a new kind is a new migration).
+PostingKind = Literal["deposit", "fund", "freeze", "settle", "unfreeze", "return"]
+POSTING_KINDS: tuple[PostingKind, ...] = get_args(PostingKind)
 
 
-class Leg(msgspec.Struct, frozen=True):
-    account: str
-    amount: int  # signed fen: negative leaves the account, positive enters it
+class Transfer(msgspec.Struct, frozen=True):
+    """`amount` fen from `source` to `dest`: written as two legs of opposite amounts, so it sums to zero."""
+
+    source: str
+    dest: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int or self.amount <= 0:
+            raise InvalidInput("amount", str(self.amount), "a transfer moves a positive integer number of fen")
+        if self.source == self.dest:
+            raise InvalidInput("dest", self.dest, "a transfer moves money between two different accounts")
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,138 +46,89 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     amount: int
     balance_after: int
     order_id: int | None
-    kind: str
+    kind: PostingKind
     at: datetime
 
 
-def transfer(source: str, dest: str, amount: int) -> tuple[Leg, Leg]:
-    """Two legs moving a positive amount; a zero or negative transfer is a caller bug, refused by name."""
-    if amount <= 0:
-        raise InvalidInput("amount", str(amount), "a transfer moves a positive number of fen")
-    return Leg(source, -amount), Leg(dest, amount)
+def _legs(transfers: Sequence[Transfer]) -> list[tuple[str, int]]:
+    """Leg 2k leaves transfer k's source, leg 2k + 1 enters its destination: each the other's mirror."""
+    return [leg for t in transfers for leg in ((t.source, -t.amount), (t.dest, t.amount))]
 
 
-class Posting:
-    """A posting sent ahead of its answer (`send_posting`): it is written entirely or not at all."""
-
-    __slots__ = ("_accounts", "_delta", "_updated", "transfer_id")
-
-    def __init__(self, transfer_id: str, accounts: list[str], delta: dict[str, int], updated: Deferred) -> None:
-        self.transfer_id = transfer_id
-        self._accounts = accounts
-        self._delta = delta
-        self._updated = updated
-
-    @property
-    def applied(self) -> bool:
-        """Whether the balances moved (and the entries were written); read after the round trip that carried it."""
-        return len(self._updated.rows()) == len(self._accounts)
-
-    @property
-    def condition(self) -> tuple[str, tuple[str, str]]:
-        """SQL condition and its parameters that hold exactly when this posting applied: a statement sent after it
-        in the same transaction that must apply only with it (the claim of the order it freezes for) adds it."""
-        return "EXISTS (SELECT 1 FROM accounts WHERE id = ? AND last_transfer = ?)", (
-            self._accounts[0],
-            self.transfer_id,
-        )
-
-    def refuse(self, tx: Tx) -> NoReturn:
-        """Raise why it did not apply, naming the first account (in id order) that is unknown or cannot cover its
-        part. Call it in the posting's transaction, whose locks keep the balances it was refused on."""
-        marks = ", ".join(["?"] * len(self._accounts))
-        rows = tx.all(f"SELECT id, balance, may_go_negative FROM accounts WHERE id IN ({marks})", self._accounts)
-        current = {str(r[0]): (int(r[1]), bool(r[2])) for r in rows}
-        for account in self._accounts:
-            if account not in current:
-                raise UnknownAccount(account)
-            balance_now, may_go_negative = current[account]
-            if balance_now + self._delta[account] < 0 and not may_go_negative:
-                raise InsufficientFunds(account, -self._delta[account], balance_now)
-        raise AssertionError(f"posting on {self._accounts} refused, yet every account covers its part")
-
-
-def send_posting(
-    tx: Tx,
-    legs: tuple[Leg, ...] | list[Leg],
-    *,
-    kind: str,
-    at: int,
-    order_id: int | None = None,
-    guard: tuple[str, Params] | None = None,
-) -> Posting:
-    """Send a balanced posting without waiting for its answer (see `post`).
-
-    One statement locks the accounts in id order (no deadlock between concurrent postings on PostgreSQL), checks
-    every balance on the locked rows and moves them all or none, marking them with the transfer id; the entries
-    follow in the same round trip, written only for marked accounts, each with the balance after it. So a commit
-    may travel with them: the hot account rows are then held for server time only, never for a client round trip.
-    An account's entry time is max(at, its last entry time): per-account history stays ordered whatever the
-    callers' clocks.
-
-    `guard` is a locking SELECT (end it with `tx.for_update`) whose row must exist for the posting to apply. It is
-    locked before the accounts, so a caller that moves its own row then posts (an order, then its money) keeps the
-    one lock order without first reading its row in a round trip of its own.
-    """
-    total = sum(leg.amount for leg in legs)
-    if total != 0:
-        raise UnbalancedPosting(total)
+def _deltas(transfers: Sequence[Transfer]) -> dict[str, int]:
     delta: dict[str, int] = {}
-    later: list[int] = []  # per leg: what later legs of the posting move on the same account
-    for leg in reversed(legs):
-        later.append(delta.get(leg.account, 0))
-        delta[leg.account] = delta.get(leg.account, 0) + leg.amount
+    for account, amount in _legs(transfers):
+        delta[account] = delta.get(account, 0) + amount
+    return delta
+
+
+def post(tx: Tx, transfers: Sequence[Transfer], *, kind: PostingKind, at: int, order_id: int | None = None) -> str:
+    """Send the posting as two links of `tx`'s write chain; returns its transfer id.
+
+    The balance link locks the accounts in id order (concurrent postings cannot deadlock), then moves them all;
+    the entry link writes each leg with the balance after it. An account's entry time is max(at, its last entry
+    time), so its history stays ordered whatever the callers' clocks. A refusal fails the transaction at the latest
+    at its commit; `refusal` then says which account and why.
+    """
+    if kind not in POSTING_KINDS:
+        raise InvalidInput("kind", str(kind), f"must be one of {', '.join(POSTING_KINDS)}")
+    if not transfers:
+        raise InvalidInput("transfers", "()", "a posting moves money at least once")
+    legs = _legs(transfers)
+    delta = _deltas(transfers)
+    later: list[int] = []  # per leg: what the later legs of the posting move on the same account
+    seen: dict[str, int] = {}
+    for account, amount in reversed(legs):
+        later.append(seen.get(account, 0))
+        seen[account] = seen.get(account, 0) + amount
     later.reverse()
     accounts = sorted(delta)
     transfer_id = uuid.uuid4().hex
     marks = ", ".join(["?"] * len(accounts))
-    guard_sql, guard_params = guard if guard is not None else ("", ())
-    updated = tx.defer(
-        (f"WITH guard AS MATERIALIZED ({guard_sql}), " if guard_sql else "WITH ")
-        + f"locked AS (SELECT id, balance, may_go_negative FROM accounts WHERE id IN ({marks})"
-        + (" AND EXISTS (SELECT 1 FROM guard)" if guard_sql else "")
-        + f" ORDER BY id{tx.for_update}), delta (id, amount) AS"
-        f" (VALUES {', '.join(['(?, CAST(? AS BIGINT))'] * len(accounts))})"
-        " UPDATE accounts SET balance = accounts.balance + d.amount, last_transfer = ?,"
+    tx.send(
+        f"WITH locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN ({marks}) ORDER BY id{tx.for_update}),"
+        f" delta (id, amount) AS (VALUES {', '.join(['(?, CAST(? AS BIGINT))'] * len(accounts))})"
+        " UPDATE accounts SET balance = accounts.balance + d.amount,"
         " updated_at = CASE WHEN accounts.updated_at > ? THEN accounts.updated_at ELSE ? END"
-        " FROM delta d WHERE accounts.id = d.id AND (SELECT COUNT(*) FROM locked l JOIN delta x ON x.id = l.id"
-        " WHERE l.balance + x.amount >= 0 OR l.may_go_negative = 1) = ? RETURNING accounts.id",
-        [
-            *guard_params,
-            *accounts,
-            *(v for a in accounts for v in (a, delta[a])),
-            transfer_id,
-            at,
-            at,
-            len(accounts),
-        ],
+        " FROM delta d JOIN locked l ON l.id = d.id WHERE accounts.id = d.id",
+        [*accounts, *(v for a in accounts for v in (a, delta[a])), at, at],
+        rows=len(accounts),
+        link=f"{kind}: move the balances",
     )
     tx.send(
         "WITH leg (n, account, amount, later) AS (VALUES "
         + ", ".join(["(CAST(? AS INTEGER), ?, CAST(? AS BIGINT), CAST(? AS BIGINT))"] * len(legs))
-        + ") INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, order_id, kind, at)"
-        " SELECT ?, leg.account, leg.amount, a.balance - leg.later, CAST(? AS BIGINT), ?, a.updated_at"
-        " FROM leg JOIN accounts a ON a.id = leg.account WHERE a.last_transfer = ? ORDER BY leg.n",
+        + ") INSERT INTO ledger_entries (transfer_id, leg, account_id, amount, balance_after, order_id, kind, at,"
+        " mirror_leg, mirror_amount) SELECT ?, leg.n, leg.account, leg.amount, a.balance - leg.later,"
+        " CAST(? AS BIGINT), ?, a.updated_at, leg.n + 1 - 2 * (leg.n % 2), -leg.amount"
+        " FROM leg JOIN accounts a ON a.id = leg.account ORDER BY leg.n",
         [
-            *(v for n, leg in enumerate(legs) for v in (n, leg.account, leg.amount, later[n])),
+            *(v for n, (account, amount) in enumerate(legs) for v in (n, account, amount, later[n])),
             transfer_id,
             order_id,
             kind,
-            transfer_id,
         ],
+        rows=len(legs),
+        link=f"{kind}: write the entries",
     )
-    return Posting(transfer_id, accounts, delta, updated)
+    return transfer_id
 
 
-def post(tx: Tx, legs: tuple[Leg, ...] | list[Leg], *, kind: str, at: int, order_id: int | None = None) -> str:
-    """Apply legs atomically (the caller's transaction); returns the transfer id shared by their entries.
-
-    A refused posting changes nothing and raises (UnknownAccount, InsufficientFunds) before returning.
-    """
-    posting = send_posting(tx, legs, kind=kind, at=at, order_id=order_id)
-    if not posting.applied:
-        posting.refuse(tx)
-    return posting.transfer_id
+def refusal(tx: Tx, transfers: Sequence[Transfer]) -> LedgerError | None:
+    """Why the posting would be refused now: the first account (in id order) that is unknown or cannot cover its
+    part; None when every account covers it (a concurrent posting moved the balances in between)."""
+    delta = _deltas(transfers)
+    accounts = sorted(delta)
+    marks = ", ".join(["?"] * len(accounts))
+    rows = tx.all(f"SELECT id, balance, may_go_negative FROM accounts WHERE id IN ({marks})", accounts)
+    current = {str(r[0]): (int(r[1]), bool(r[2])) for r in rows}
+    for account in accounts:
+        if account not in current:
+            return UnknownAccount(account)
+        balance_now, may_go_negative = current[account]
+        if balance_now + delta[account] < 0 and not may_go_negative:
+            return InsufficientFunds(account, -delta[account], balance_now)
+    return None
 
 
 def balance(tx: Tx, account: str) -> int:
@@ -164,6 +136,13 @@ def balance(tx: Tx, account: str) -> int:
     if row is None:
         raise UnknownAccount(account)
     return int(row[0])
+
+
+def balances(tx: Tx, accounts: Sequence[str]) -> Later[dict[str, int]]:
+    """The balances of those of the accounts that exist, read with the next round trip."""
+    marks = ", ".join(["?"] * len(accounts)) or "NULL"
+    rows = tx.defer(f"SELECT id, balance FROM accounts WHERE id IN ({marks})", accounts)
+    return rows.decoded(lambda found: {str(a): int(b) for a, b in found})
 
 
 def balance_at(tx: Tx, account: str, instant: datetime) -> int:

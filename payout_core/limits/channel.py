@@ -1,48 +1,32 @@
-"""A channel's own per-card daily limit, counted when a route freezes funds on that channel account.
-
-The count is sent ahead with the freeze in one round trip, so each statement is conditioned on the one before it:
-the count applies only to an order still unrouted (locked first, as every route locks it), the freeze only with the
-count, and an undo takes the count back when the freeze was refused. Nothing is read between them.
-"""
+"""A channel's own per-card daily limit, counted when a route freezes funds on that channel account."""
 
 from __future__ import annotations
 
-from payout_core.store import Deferred, Params, Tx
+from collections.abc import Sequence
 
-# Today's count of the routed order's card on each candidate channel, joined where the route reads its candidates.
-CARD_USAGE_JOIN = "LEFT JOIN channel_card_usage u ON u.channel = r.name AND u.card_key = orders.card_key AND u.day = ?"
-
-
-def send_card_use(
-    tx: Tx, channel: str, key: str, *, day: str, amount: int, limit: int, order_id: int, guard: tuple[str, Params]
-) -> tuple[Deferred, tuple[str, Params]]:
-    """Raise the card's count on `channel` while it stays within `limit`, only if `guard` (the order's locking
-    SELECT) finds the order. Returns its rows (one when it applied) and the SQL condition and parameters that hold
-    exactly when it applied, for the statements sent after it."""
-    guard_sql, guard_params = guard
-    counted = tx.defer(
-        "INSERT INTO channel_card_usage (channel, card_key, day, used, last_order)"
-        f" SELECT ?, ?, ?, ?, ? WHERE ? <= ? AND EXISTS ({guard_sql})"
-        " ON CONFLICT (channel, card_key, day) DO UPDATE SET used = channel_card_usage.used + excluded.used,"
-        " last_order = excluded.last_order WHERE channel_card_usage.used + excluded.used <= ? RETURNING used",
-        (channel, key, day, amount, order_id, amount, limit, *guard_params, limit),
-    )
-    return counted, (
-        "EXISTS (SELECT 1 FROM channel_card_usage WHERE channel = ? AND card_key = ? AND day = ? AND last_order = ?)",
-        (channel, key, day, order_id),
-    )
+from payout_core.store import Later, Tx
 
 
-def send_card_use_undo(
-    tx: Tx, channel: str, key: str, *, day: str, amount: int, order_id: int, unless: tuple[str, Params]
-) -> None:
-    """Take back what send_card_use counted for this order, unless `unless` (the freeze applied) holds."""
-    unless_sql, unless_params = unless
+def count_card_use(tx: Tx, channel: str, key: str, *, day: str, amount: int, limit: int) -> None:
+    """Raise the card's count on `channel` while it stays within `limit`: a link of the route's write chain, which
+    fails whole (BrokenLink) when the card's day on the channel is full."""
     tx.send(
-        "UPDATE channel_card_usage SET used = used - ?, last_order = NULL WHERE channel = ? AND card_key = ?"
-        f" AND day = ? AND last_order = ? AND NOT {unless_sql}",
-        (amount, channel, key, day, order_id, *unless_params),
+        "INSERT INTO channel_card_usage (channel, card_key, day, used) SELECT ?, ?, ?, ? WHERE ? <= ?"
+        " ON CONFLICT (channel, card_key, day) DO UPDATE SET used = channel_card_usage.used + excluded.used"
+        " WHERE channel_card_usage.used + excluded.used <= ?",
+        (channel, key, day, amount, amount, limit, limit),
+        rows=1,
+        link="route: count the card on the channel",
     )
+
+
+def card_uses(tx: Tx, keys: Sequence[str], day: str) -> Later[dict[tuple[str, str], int]]:
+    """What each card has been paid today, per (channel, card key), read with the next round trip."""
+    marks = ", ".join(["?"] * len(keys)) or "NULL"
+    rows = tx.defer(
+        f"SELECT channel, card_key, used FROM channel_card_usage WHERE day = ? AND card_key IN ({marks})", (day, *keys)
+    )
+    return rows.decoded(lambda found: {(str(c), str(k)): int(u) for c, k, u in found})
 
 
 def card_used(tx: Tx, channel: str, key: str, day: str) -> int:
@@ -52,8 +36,10 @@ def card_used(tx: Tx, channel: str, key: str, day: str) -> int:
 
 
 def release_card_use(tx: Tx, channel: str, key: str, *, day: str, amount: int) -> None:
-    """Give back an explicitly failed order's count."""
-    tx.execute(
+    """Give back an explicitly failed order's count (a link of the failure's write chain)."""
+    tx.send(
         "UPDATE channel_card_usage SET used = used - ? WHERE channel = ? AND card_key = ? AND day = ?",
         (amount, channel, key, day),
+        rows=1,
+        link="give back the channel's card limit",
     )

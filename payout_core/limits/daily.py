@@ -29,10 +29,12 @@ def card_key(account_no: str) -> str:
 
 
 def release(tx: Tx, scope: Scope, merchant_id: str, subject: str, *, day: str, amount: int) -> None:
-    """Give back what a rejected or explicitly failed order had taken."""
-    tx.execute(
+    """Give back what a rejected or explicitly failed order had taken (a link of the caller's write chain)."""
+    tx.send(
         "UPDATE daily_usage SET used = used - ? WHERE scope = ? AND merchant_id = ? AND subject = ? AND day = ?",
         (amount, scope, merchant_id, subject, day),
+        rows=1,
+        link=f"give back the {scope} daily limit",
     )
 
 
@@ -44,28 +46,32 @@ def used(tx: Tx, scope: Scope, merchant_id: str, subject: str, day: str) -> int:
     return 0 if row is None else int(row[0])
 
 
-# Both counters in one statement, with the merchant's limits read from its row in the same statement. A counter that
-# would pass its limit (NULL: no limit) is written as NULL, which the NOT NULL column refuses: the statement fails
-# and its transaction rolls back, so the submission can be sent with its commit and still be refused in full. Rows
-# are locked card first, then merchant, as release_order does: concurrent orders cannot deadlock. An unknown
-# merchant selects no row and counts nothing.
+# Both counters in one statement, with the merchant's limits read from its row in the same statement. Only a counter
+# that stays within its limit (NULL: no limit) is written, so the link changes 2 rows exactly when the order fits both
+# (an unknown merchant selects no row): otherwise its transaction fails whole. Rows are locked card first, then
+# merchant, as release_order does: concurrent orders cannot deadlock.
 _CONSUME = (
     "INSERT INTO daily_usage (scope, merchant_id, subject, day, used)"
-    " SELECT 'card', id, ?, ?, CASE WHEN ? <= per_card_daily_limit THEN ? END FROM merchants WHERE id = ?"
-    " UNION ALL SELECT 'merchant', id, '', ?, CASE WHEN daily_limit IS NULL OR ? <= daily_limit THEN ? END"
-    " FROM merchants WHERE id = ?"
-    " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = CASE WHEN daily_usage.used + excluded.used"
-    " <= (SELECT CASE excluded.scope WHEN 'card' THEN m.per_card_daily_limit ELSE COALESCE(m.daily_limit,"
-    " daily_usage.used + excluded.used) END FROM merchants m WHERE m.id = excluded.merchant_id)"
-    " THEN daily_usage.used + excluded.used END"
+    " SELECT 'card', id, ?, ?, ? FROM merchants WHERE id = ? AND ? <= per_card_daily_limit"
+    " UNION ALL SELECT 'merchant', id, '', ?, ? FROM merchants"
+    " WHERE id = ? AND (daily_limit IS NULL OR ? <= daily_limit)"
+    " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = daily_usage.used + excluded.used"
+    " WHERE daily_usage.used + excluded.used <= (SELECT CASE excluded.scope WHEN 'card'"
+    " THEN m.per_card_daily_limit ELSE COALESCE(m.daily_limit, daily_usage.used + excluded.used) END"
+    " FROM merchants m WHERE m.id = excluded.merchant_id)"
 )
 
 
 def consume_order(tx: Tx, merchant_id: str, *, key: str, day: str, amount: int) -> None:
-    """Count one new order against both of the merchant's limits (`key` = card_key(account_no)), sent with the
-    next statement or the commit. A refusal fails it with ConstraintViolation("not_null") and rolls the whole
-    transaction back; `refusal` then says which limit it passed."""
-    tx.send(_CONSUME, (key, day, amount, amount, merchant_id, day, amount, amount, merchant_id))
+    """Count one new order against both of the merchant's limits (`key` = card_key(account_no)): a link of the
+    submission's write chain, which fails whole (BrokenLink) when the order passes a limit or the merchant is
+    unknown; `refusal` then says which."""
+    tx.send(
+        _CONSUME,
+        (key, day, amount, merchant_id, amount, day, amount, merchant_id, amount),
+        rows=2,
+        link="count the daily limits",
+    )
 
 
 def refusal(

@@ -1,4 +1,4 @@
-"""Payout orders: states, legal transitions, idempotent submission, and the engine that moves them."""
+"""Payout orders: the lifecycle table, idempotent submission, and the engine that moves them."""
 
 from payout_core.orders.engine import PayoutEngine
 from payout_core.orders.errors import (
@@ -6,27 +6,31 @@ from payout_core.orders.errors import (
     IllegalTransition,
     OrderConflict,
     OrderError,
-    StaleState,
     TransitionError,
     UnknownMerchant,
     UnknownOrder,
 )
-from payout_core.orders.model import FINAL, LEGAL, Approval, Merchant, Order, OrderState
+from payout_core.orders.lifecycle import FINAL, LIFECYCLE, Action, Move, OrderState, Source, allows, order_transfers
+from payout_core.orders.model import Approval, Merchant, Order
 
 __all__ = [
     "FINAL",
-    "LEGAL",
+    "LIFECYCLE",
+    "Action",
     "Approval",
     "ExplicitFailureRequired",
     "IllegalTransition",
     "Merchant",
+    "Move",
     "Order",
     "OrderConflict",
     "OrderError",
     "OrderState",
     "PayoutEngine",
-    "StaleState",
+    "Source",
     "TransitionError",
     "UnknownMerchant",
     "UnknownOrder",
+    "allows",
+    "order_transfers",
 ]

@@ -1,7 +1,8 @@
-"""PayoutEngine: the order lifecycle as conditional updates, each in one transaction with its ledger postings.
+"""PayoutEngine: the order lifecycle (lifecycle.LIFECYCLE), each move in one transaction with its postings.
 
-Every mutating method but submit takes an optional `tx` so a caller (dispatch) can make its own rows part of the
-same transaction; without it the method opens and commits its own.
+Every move but submit and route takes an optional `tx` so a caller (dispatch) can make its own rows part of the
+same transaction; without it the method opens and commits its own. Writes are links of a write chain
+(store/README.md): a refusal anywhere fails the whole transaction, and the engine then reads why.
 """
 
 from __future__ import annotations
@@ -17,46 +18,43 @@ from payout_core.ledger import (
     CHANNEL_FUNDING,
     MERCHANT_DEPOSITS,
     Entry,
+    PostingKind,
+    Transfer,
     balance,
     balance_at,
     channel_account,
     entries_of_order,
     merchant_account,
     post,
-    transfer,
-)
-from payout_core.limits import (
-    business_day,
-    card_key,
-    check_caller,
-    consume_order,
     refusal,
-    release_card_use,
-    release_order,
 )
+from payout_core.limits import business_day, card_key, check_caller, consume_order, release_card_use, release_order
+from payout_core.limits import refusal as limit_refusal
+from payout_core.orders import table
 from payout_core.orders.errors import (
     ExplicitFailureRequired,
     IllegalTransition,
     OrderConflict,
     TransitionError,
+    UnknownMerchant,
     UnknownOrder,
 )
-from payout_core.orders.merchants import load_merchant, merchant_from, read_merchant, save_merchant
-from payout_core.orders.model import Merchant, Order, OrderState
+from payout_core.orders.lifecycle import LIFECYCLE, Action, OrderState, order_transfers
+from payout_core.orders.merchants import load_merchant, read_merchant, save_merchant
+from payout_core.orders.model import Merchant, Order
 from payout_core.orders.router import Router
-from payout_core.orders.rows import COLUMNS, differing_fields, encode_recipient, to_order
 from payout_core.recipient import Recipient
-from payout_core.routing import (
-    ChannelRoute,
-    save_route,
-)
-from payout_core.store import ConstraintViolation, Deferred, Store, Tx, to_micros, utcnow
+from payout_core.routing import ChannelRoute, save_route
+from payout_core.store import BrokenLink, ConstraintViolation, Later, Store, Tx, to_micros, utcnow
 
 T = TypeVar("T")
 
 SUBMIT_ATTEMPTS = 3  # a limit refusal that a concurrent failure's release made fit again: submit again
 
 MAX_ORDER_NO_LENGTH = 64
+
+# What the database refuses a write chain with; the engine then reads why.
+Refused = (BrokenLink, ConstraintViolation)
 
 
 def _check_submission(merchant_order_no: str, recipient: Recipient) -> None:
@@ -120,15 +118,28 @@ class PayoutEngine:
 
     def deposit(self, merchant_id: str, amount: int, *, tx: Tx | None = None) -> str:
         """Credit a merchant's available balance (its 备付金 top-up); returns the transfer id."""
-        at = self._now()[1]
-        legs = transfer(MERCHANT_DEPOSITS, merchant_account(merchant_id, "available"), amount)
-        return self._run(tx, lambda t: post(t, legs, kind="deposit", at=at))
+        return self._post(
+            tx, Transfer(MERCHANT_DEPOSITS, merchant_account(merchant_id, "available"), amount), "deposit"
+        )
 
     def fund_channel(self, name: str, amount: int, *, tx: Tx | None = None) -> str:
         """Credit a channel account's available balance (funds placed at the channel)."""
+        return self._post(tx, Transfer(CHANNEL_FUNDING, channel_account(name, "available"), amount), "fund")
+
+    def _post(self, tx: Tx | None, transfer: Transfer, kind: PostingKind) -> str:
+        """In the caller's transaction a refusal fails it at its commit; in its own, it is explained."""
         at = self._now()[1]
-        legs = transfer(CHANNEL_FUNDING, channel_account(name, "available"), amount)
-        return self._run(tx, lambda t: post(t, legs, kind="fund", at=at))
+        if tx is not None:
+            return post(tx, (transfer,), kind=kind, at=at)
+        try:
+            with self.store.transaction() as own:
+                return post(own, (transfer,), kind=kind, at=at)
+        except Refused as exc:
+            with self.store.transaction(write=False) as t:
+                why = refusal(t, (transfer,))
+            if why is None:
+                raise
+            raise why from exc
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -159,7 +170,7 @@ class PayoutEngine:
                 created, merchant = self._create(merchant_id, [(merchant_order_no, recipient)], day=day, at=at)
                 order = created[0]
                 break
-            except ConstraintViolation:
+            except Refused:
                 explained = self._refused_submit(merchant_id, merchant_order_no, recipient, day)
                 if explained is not None:
                     order, merchant = explained
@@ -189,7 +200,7 @@ class PayoutEngine:
         now, at = self._now()
         try:
             created, merchant = self._create(merchant_id, items, day=business_day(now), at=at)
-        except ConstraintViolation:  # a replay or a passed limit: one at a time, as submit explains them
+        except Refused:  # a replay or a passed limit: one at a time, as submit explains them
             return [self.submit(merchant_id, no, recipient) for no, recipient in items]
         if merchant.approval != "auto":
             return created
@@ -198,21 +209,23 @@ class PayoutEngine:
     def _create(
         self, merchant_id: str, items: Sequence[tuple[str, Recipient]], *, day: str, at: int
     ) -> tuple[list[Order], Merchant]:
-        """One round trip: the merchant's row, then per order its insert (selecting from merchants, so an unknown
-        merchant inserts nothing) and limit counters, as a transaction of its own."""
-        inserted: list[Deferred] = []
-        sent: Deferred | None = None
+        """One round trip: the merchant's row, then per order its insert and limit counters (the write chain of
+        a submission), as a transaction of its own. An unknown merchant inserts and counts nothing."""
+        inserted: list[Later[Order | None]] = []
+        merchant_read: Later[Merchant | None] | None = None
         with self.store.transactions(durable=self._intake_durable) as batch:
             for merchant_order_no, recipient in items:
                 with batch.transaction() as t:
-                    sent = sent or read_merchant(t, merchant_id)
+                    merchant_read = merchant_read or read_merchant(t, merchant_id)
                     key = card_key(recipient.account_no)
-                    row = (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at)
-                    inserted.append(t.defer(_INSERT_ORDER, (*row, merchant_id)))
+                    inserted.append(table.insert(t, merchant_id, merchant_order_no, recipient, key=key, day=day, at=at))
                     consume_order(t, merchant_id, key=key, day=day, amount=recipient.amount)
-        assert sent is not None, "a submission has at least one order"
-        merchant = merchant_from(merchant_id, sent.rows())  # UnknownMerchant before looking for the orders
-        return [to_order(d.rows()[0]) for d in inserted], merchant
+        assert merchant_read is not None, "a submission has at least one order"
+        merchant = merchant_read.get()
+        if merchant is None:
+            raise UnknownMerchant(merchant_id)
+        orders = [i.get() for i in inserted]
+        return [o for o in orders if o is not None], merchant
 
     def _refused_submit(
         self, merchant_id: str, merchant_order_no: str, recipient: Recipient, day: str
@@ -220,15 +233,15 @@ class PayoutEngine:
         """Why the database refused a submission: the existing order of a replay (or of a concurrent submission
         that won), OrderConflict for other content, or LimitExceeded. None: it would fit now (a concurrent failure
         gave room back), so submitting again may succeed."""
-        with self.store.transaction() as t:
+        with self.store.transaction(write=False) as t:
             merchant = load_merchant(t, merchant_id)
-            existing = self._find(t, merchant_id, merchant_order_no)
+            existing = table.find(t, merchant_id, merchant_order_no)
             if existing is not None:
-                changed = differing_fields(existing, recipient)
+                changed = table.differing_fields(existing, recipient)
                 if changed:
                     raise OrderConflict(merchant_id, merchant_order_no, existing.id, changed)
                 return existing, merchant
-            refused = refusal(
+            refused = limit_refusal(
                 t,
                 merchant_id,
                 recipient.account_no,
@@ -245,7 +258,7 @@ class PayoutEngine:
     def approve(self, order_id: int, approver: str, *, tx: Tx | None = None) -> Order:
         _require_text("approver", approver)
         at = self._now()[1]
-        return self._move(tx, order_id, "approve", _APPROVE, (approver, at, at, order_id), durable=self._intake_durable)
+        return self._move(tx, "approve", order_id, at, durable=self._intake_durable, approver=approver, approved_at=at)
 
     def approve_many(self, order_ids: Sequence[int], approver: str) -> list[Order]:
         """Approve several orders (批量审批), each in its own transaction as `approve` would, in one round trip.
@@ -259,75 +272,44 @@ class PayoutEngine:
             moves = []
             for order_id in order_ids:
                 with batch.transaction() as t:
-                    moves.append(t.defer(f"UPDATE orders {_APPROVE} RETURNING {COLUMNS}", (approver, at, at, order_id)))
-        approved = [move.rows() for move in moves]
-        return [to_order(rows[0]) if rows else self.get(i) for i, rows in zip(order_ids, approved, strict=True)]
+                    moves.append(
+                        table.move_later(t, "approve", order_id, at, {"approver": approver, "approved_at": at})
+                    )
+        approved = [move.get() for move in moves]
+        return [o if o is not None else self.get(i) for i, o in zip(order_ids, approved, strict=True)]
 
     def reject(self, order_id: int, approver: str, reason: str, *, tx: Tx | None = None) -> Order:
         """Only before routing: once funds are frozen, only an explicit failure may release them."""
         _require_text("approver", approver)
         _require_text("reason", reason, 1000)
         at = self._now()[1]
+        return self._move(tx, "reject", order_id, at, approver=approver, reason=reason, finished_at=at)
 
-        def work(t: Tx) -> Order:
-            order = self._move(
-                t,
-                order_id,
-                "reject",
-                "SET state = 'rejected', approver = ?, reason = ?, finished_at = ?, updated_at = ?"
-                " WHERE id = ? AND (state = 'created' OR (state = 'approved' AND channel IS NULL))",
-                (approver, reason, at, at, order_id),
-            )
-            self._release_limits(t, order)
-            return order
-
-        return self._run(tx, work)
-
-    def route(self, order: int | Order, rng: random.Random, *, tx: Tx | None = None) -> Order:
+    def route(self, order: int | Order, rng: random.Random) -> Order:
         """Pick an eligible channel by weight and freeze the funds; the order stays `approved` until dispatch.
 
         `order` is its id, or the Order as the caller last saw it (approve's answer, a listing of approved orders):
-        its payee and amount never change, and the freeze checks its state. No eligible channel (or too little
+        its payee and amount never change, and the chain checks its state. No eligible channel (or too little
         merchant balance) leaves it `approved` with `route_failure` saying why. How: orders/router.py.
         """
         now, at = self._now()
-        return self._router.route(order, rng, at=at, day=business_day(now), tx=tx)
+        return self._router.route_many([order], rng, at=at, day=business_day(now))[0]
 
     def route_many(self, orders: Sequence[Order], rng: random.Random) -> list[Order]:
         """Route a router worker's batch of approved orders, each in its own transaction as `route` would, the
-        freezes of all of them in one round trip (see Router.route_many). Returns them in the given order."""
+        chains of all of them in one round trip (see Router.route_many). Returns them in the given order."""
         now, at = self._now()
         return self._router.route_many(orders, rng, at=at, day=business_day(now))
 
     def mark_dispatching(self, order_id: int, *, tx: Tx | None = None) -> Order:
         """Call BEFORE sending: from here on only the channel's answer (or an operator) decides the outcome."""
         at = self._now()[1]
-        return self._move(
-            tx,
-            order_id,
-            "dispatch",
-            "SET state = 'dispatching', dispatched_at = ?, updated_at = ?"
-            " WHERE id = ? AND state = 'approved' AND channel IS NOT NULL",
-            (at, at, order_id),
-        )
+        return self._move(tx, "dispatch", order_id, at, dispatched_at=at)
 
     def mark_succeeded(self, order_id: int, *, operator: str | None = None, tx: Tx | None = None) -> Order:
         """Settle: the frozen funds are paid out on both the merchant and the channel side."""
         at = self._now()[1]
-
-        def work(t: Tx) -> Order:
-            order = self._move(
-                t,
-                order_id,
-                "succeed",
-                "SET state = 'succeeded', operator = ?, finished_at = ?, updated_at = ?"
-                " WHERE id = ? AND state = 'dispatching'",
-                (operator, at, at, order_id),
-            )
-            self._post_outcome(t, order, "settle", at)
-            return order
-
-        return self._run(tx, work)
+        return self._move(tx, "succeed", order_id, at, operator=operator, finished_at=at)
 
     def mark_failed(
         self,
@@ -343,38 +325,28 @@ class PayoutEngine:
             raise ExplicitFailureRequired(order_id)
         _require_text("reason", reason, 1000)
         at = self._now()[1]
-
-        def work(t: Tx) -> Order:
-            order = self._move(
-                t,
-                order_id,
-                "fail",
-                "SET state = 'failed', failure_code = ?, reason = ?, operator = ?, finished_at = ?, updated_at = ?"
-                " WHERE id = ? AND state = 'dispatching'",
-                (code, reason, operator, at, at, order_id),
-            )
-            self._release_limits(t, order)  # before the posting: order, counts, accounts is every route's lock order
-            self._post_outcome(t, order, "unfreeze", at)
-            return order
-
-        return self._run(tx, work)
+        return self._move(tx, "fail", order_id, at, failure_code=code, reason=reason, operator=operator, finished_at=at)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
     def get(self, order_id: int, *, tx: Tx | None = None) -> Order:
-        return self._run(tx, lambda t: self._get(t, order_id))
+        order = self._run(tx, lambda t: table.get(t, order_id))
+        if order is None:
+            raise UnknownOrder(order_id)
+        return order
 
     def find(self, merchant_id: str, merchant_order_no: str, *, tx: Tx | None = None) -> Order | None:
-        return self._run(tx, lambda t: self._find(t, merchant_id, merchant_order_no))
+        return self._run(tx, lambda t: table.find(t, merchant_id, merchant_order_no))
 
-    def orders_in(self, state: OrderState, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
-        sql = f"SELECT {COLUMNS} FROM orders WHERE state = ? ORDER BY id LIMIT ?"
-        return self._run(tx, lambda t: [to_order(r) for r in t.all(sql, (state, limit))])
+    def orders_in(
+        self, state: OrderState, *, routed: bool | None = None, limit: int = 1000, tx: Tx | None = None
+    ) -> list[Order]:
+        """Orders in `state` (only routed ones, only unrouted ones, or either), oldest first."""
+        return self._run(tx, lambda t: table.in_state(t, state, routed=routed, limit=limit))
 
     def awaiting_route(self, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
         """Approved orders without a channel yet, oldest first: a router worker's next `route_many` batch."""
-        sql = f"SELECT {COLUMNS} FROM orders WHERE state = 'approved' AND channel IS NULL ORDER BY id LIMIT ?"
-        return self._run(tx, lambda t: [to_order(r) for r in t.all(sql, (limit,))])
+        return self.orders_in("approved", routed=False, limit=limit, tx=tx)
 
     def merchant(self, merchant_id: str, *, tx: Tx | None = None) -> Merchant:
         return self._run(tx, lambda t: load_merchant(t, merchant_id))
@@ -390,65 +362,38 @@ class PayoutEngine:
 
     # --- internals ------------------------------------------------------------------------------------------
 
-    def _get(self, t: Tx, order_id: int) -> Order:
-        row = t.one(f"SELECT {COLUMNS} FROM orders WHERE id = ?", (order_id,))
-        if row is None:
-            raise UnknownOrder(order_id)
-        return to_order(row)
-
-    def _find(self, t: Tx, merchant_id: str, merchant_order_no: str) -> Order | None:
-        row = t.one(
-            f"SELECT {COLUMNS} FROM orders WHERE merchant_id = ? AND merchant_order_no = ?",
-            (merchant_id, merchant_order_no),
-        )
-        return None if row is None else to_order(row)
-
     def _move(
-        self,
-        t: Tx | None,
-        order_id: int,
-        action: str,
-        update: str,
-        params: tuple[object, ...],
-        *,
-        durable: bool = True,
+        self, tx: Tx | None, action: Action, order_id: int, at: int, *, durable: bool = True, **fields: object
     ) -> Order:
-        """One conditional update; when it matches no row, say whether the order is unknown or in the wrong state.
+        """Apply a move of the lifecycle table with what the table says goes with it: the daily limits given back
+        and the order's posting, all links of one write chain. A move that writes nothing else is, without a
+        caller's transaction, a transaction of its own statement. When the order is not in a state the move
+        starts from, nothing is written and IllegalTransition says so (UnknownOrder when there is no order)."""
+        move = LIFECYCLE[action]
+        if tx is None and move.posting is None and not move.gives_back_limits:
+            moved = table.move(self.store, action, order_id, at, fields, durable=durable)
+            return self._moved(moved, order_id, action)
 
-        Without a transaction (a move that writes nothing else) the update is a transaction of its own statement."""
-        sql = f"UPDATE orders {update} RETURNING {COLUMNS}"
-        row = self.store.one(sql, params, durable=durable) if t is None else t.one(sql, params)
-        if row is not None:
-            return to_order(row)
-        current = self.get(order_id, tx=t)
-        raise IllegalTransition(order_id, current.state, action, _RULES[action])
+        def work(t: Tx) -> Order:
+            order = self._moved(table.move(t, action, order_id, at, fields), order_id, action, t)
+            if move.gives_back_limits:  # before the posting: order, counters, accounts is every chain's lock order
+                self._give_back_limits(t, order)
+            if move.posting is not None:
+                assert order.channel is not None, "an order that moves money is routed"
+                transfers = order_transfers(move.posting, order.merchant_id, order.channel, order.amount)
+                post(t, transfers, kind=move.posting, at=at, order_id=order.id)
+            return order
 
-    def _post_outcome(self, t: Tx, order: Order, kind: str, at: int) -> None:
-        assert order.channel is not None  # dispatching implies routed
-        settle = kind == "settle"
-        m_from, c_from = merchant_account(order.merchant_id, "frozen"), channel_account(order.channel, "in_flight")
-        m_to = merchant_account(order.merchant_id, "paid_out" if settle else "available")
-        c_to = channel_account(order.channel, "settled" if settle else "available")
-        legs = (*transfer(m_from, m_to, order.amount), *transfer(c_from, c_to, order.amount))
-        post(t, legs, kind=kind, at=at, order_id=order.id)
+        return self._run(tx, work, durable=durable)
 
-    def _release_limits(self, t: Tx, order: Order) -> None:
+    def _moved(self, order: Order | None, order_id: int, action: Action, tx: Tx | None = None) -> Order:
+        if order is not None:
+            return order
+        current = self.get(order_id, tx=tx)
+        raise IllegalTransition(order_id, current.state, action, LIFECYCLE[action].rule)
+
+    def _give_back_limits(self, t: Tx, order: Order) -> None:
         key = card_key(order.recipient.account_no)
         release_order(t, order.merchant_id, key, day=order.business_day, amount=order.amount)
         if order.channel is not None and order.card_limit_day is not None:
             release_card_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)
-
-
-_INSERT_ORDER = (
-    "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state, created_at,"
-    f" updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ? RETURNING {COLUMNS}"
-)
-_APPROVE = "SET state = 'approved', approver = ?, approved_at = ?, updated_at = ? WHERE id = ? AND state = 'created'"
-
-_RULES = {
-    "approve": "only a created order is approved",
-    "reject": "only a created or an approved, unrouted order is rejected (frozen funds wait for the channel's answer)",
-    "dispatch": "only an approved order that has been routed is dispatched",
-    "succeed": "only a dispatching order succeeds",
-    "fail": "only a dispatching order fails",
-}

@@ -49,10 +49,6 @@ class IllegalTransition(TransitionError):
     """The change is never allowed from the order's current state."""
 
 
-class StaleState(TransitionError):
-    """Another worker moved the order between this worker's read and its conditional update."""
-
-
 class ExplicitFailureRequired(OrderError, ValueError):
     """`failed` needs a channel failure code or an operator: silence, timeouts and unknown codes are not failures."""
 

@@ -1,30 +1,20 @@
-"""Orders, merchants, and the legal transitions between order states."""
+"""Orders and merchants: the Structs the engine hands out, each checking its own invariants."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
 from cardbin.pan import mask
+from payout_core.errors import InvalidInput
+from payout_core.limits import parse_allowlist
+from payout_core.orders.lifecycle import OrderState
 from payout_core.recipient import Recipient
 
-OrderState = Literal["created", "approved", "rejected", "dispatching", "succeeded", "failed"]
 Approval = Literal["auto", "manual"]
-
-# The whole lifecycle. Routing is not a state change: it freezes funds and picks a channel while `approved`.
-LEGAL: frozenset[tuple[OrderState, OrderState]] = frozenset(
-    {
-        ("created", "approved"),
-        ("created", "rejected"),
-        ("approved", "rejected"),  # only while not routed: nothing but an explicit failure releases a freeze
-        ("approved", "dispatching"),  # only once routed
-        ("dispatching", "succeeded"),
-        ("dispatching", "failed"),
-    }
-)
-FINAL: frozenset[OrderState] = frozenset({"rejected", "succeeded", "failed"})
+APPROVALS: tuple[Approval, ...] = get_args(Approval)
 
 DEFAULT_PER_CARD_DAILY_LIMIT = 200_000_00  # 200,000 CNY in fen, the low end quoted by payment companies
 
@@ -37,6 +27,18 @@ class Merchant(msgspec.Struct, frozen=True, kw_only=True):
     per_card_daily_limit: int = DEFAULT_PER_CARD_DAILY_LIMIT
     daily_limit: int | None = None
     ip_allowlist: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refused at construction, not when first saved or used."""
+        if not isinstance(self.id, str) or not self.id.strip() or ":" in self.id or len(self.id) > 64:
+            raise InvalidInput("id", str(self.id), "must be non-empty text of at most 64 characters without ':'")
+        if self.approval not in APPROVALS:
+            raise InvalidInput("approval", str(self.approval), "must be 'auto' or 'manual'")
+        if type(self.per_card_daily_limit) is not int or self.per_card_daily_limit <= 0:
+            raise InvalidInput("per_card_daily_limit", str(self.per_card_daily_limit), "must be > 0 fen")
+        if self.daily_limit is not None and (type(self.daily_limit) is not int or self.daily_limit <= 0):
+            raise InvalidInput("daily_limit", str(self.daily_limit), "must be > 0 fen or None")
+        parse_allowlist(self.ip_allowlist)
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):

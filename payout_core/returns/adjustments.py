@@ -12,8 +12,8 @@ from typing import Literal
 import msgspec
 
 from payout_core.errors import InvalidInput
-from payout_core.ledger import channel_account, merchant_account, post, transfer
-from payout_core.orders import Order
+from payout_core.ledger import post
+from payout_core.orders import Order, order_transfers
 from payout_core.returns.errors import NotSucceeded
 from payout_core.store import Row, Tx, from_micros, to_micros
 
@@ -76,12 +76,8 @@ def record_return(
         existing = return_of(tx, order.id)
         assert existing is not None  # the conflict was on exactly this key
         return existing
-    merchant, channel = order.merchant_id, order.channel
-    legs = (
-        *transfer(merchant_account(merchant, "paid_out"), merchant_account(merchant, "available"), order.amount),
-        *transfer(channel_account(channel, "settled"), channel_account(channel, "available"), order.amount),
-    )
-    post(tx, legs, kind="return", at=to_micros(at), order_id=order.id)
+    transfers = order_transfers("return", order.merchant_id, order.channel, order.amount)
+    post(tx, transfers, kind="return", at=to_micros(at), order_id=order.id)
     return _return(row)
 
 

@@ -2,17 +2,27 @@
 
 from payout_core.store.backend import Store, open_store
 from payout_core.store.clock import Clock, from_micros, to_micros, utcnow
-from payout_core.store.errors import BatchedRead, ConstraintViolation, MigrationError, NestedTransaction, StoreError
+from payout_core.store.errors import (
+    BatchedRead,
+    BrokenLink,
+    ConstraintViolation,
+    MigrationError,
+    NestedTransaction,
+    StoreError,
+)
 from payout_core.store.migrate import MIGRATIONS
-from payout_core.store.tx import Batch, Deferred, Params, Row, Tx
+from payout_core.store.tx import Batch, ChainProbe, Deferred, Later, Params, Row, Tx
 
 __all__ = [
     "MIGRATIONS",
     "Batch",
     "BatchedRead",
+    "BrokenLink",
+    "ChainProbe",
     "Clock",
     "ConstraintViolation",
     "Deferred",
+    "Later",
     "MigrationError",
     "NestedTransaction",
     "Params",

@@ -12,7 +12,7 @@ from payout_core.errors import InvalidInput
 from payout_core.store.dialects import Dialect, PostgresDialect, SqliteDialect
 from payout_core.store.errors import NestedTransaction
 from payout_core.store.migrate import apply_pending
-from payout_core.store.tx import Batch, Params, Row, Tx, rolled_back_on_error
+from payout_core.store.tx import Batch, ChainProbe, Params, Row, Tx, rolled_back_on_error
 
 
 class Store:
@@ -20,6 +20,7 @@ class Store:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
+        self.probe: ChainProbe | None = None  # tests of write chains set one (see ChainProbe)
         self._local = threading.local()
         self._conns: list[Any] = []
         self._lock = threading.Lock()
@@ -44,15 +45,15 @@ class Store:
 
     @contextmanager
     def transaction(self, *, write: bool = True, durable: bool = True) -> Iterator[Tx]:
-        """Commit on normal exit, roll back on any exception. Not re-entrant: pass the Tx down instead. A UNIQUE or
-        NOT NULL violation is raised as ConstraintViolation, whichever the back end.
+        """Commit on normal exit, roll back on any exception. Not re-entrant: pass the Tx down instead. A broken
+        constraint is raised as ConstraintViolation, a broken write-chain link as BrokenLink, on either back end.
 
         durable=False: the commit returns before its log reaches the disk, so it holds its row locks for
         microseconds instead of a disk flush. A crash may forget it, but the log is sequential: the next durable
         commit makes it durable too. Use it only for changes that are harmless to lose until then.
         """
         with self._owned(durable) as (conn, cur), rolled_back_on_error(self.dialect, conn):
-            tx = Tx(conn, cur, self.dialect, self.dialect.begin(write=write))
+            tx = Tx(conn, cur, self.dialect, self.dialect.begin(write=write), probe=self.probe)
             yield tx
             tx._commit()
 
@@ -64,7 +65,7 @@ class Store:
         leaves the ones before it committed and the ones after it unsent, and is raised; an exception while the
         batch is being built sends none of it. On SQLite each one runs and commits at once."""
         with self._owned(durable) as (conn, cur):
-            batch = Batch(self.dialect, conn, cur)
+            batch = Batch(self.dialect, conn, cur, self.probe)
             yield batch
             with rolled_back_on_error(self.dialect, conn):
                 batch.send()

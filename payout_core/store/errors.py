@@ -6,7 +6,7 @@ from typing import Literal
 
 from payout_core.errors import PayoutError
 
-Violation = Literal["unique", "not_null"]
+Violation = Literal["unique", "not_null", "check", "foreign_key"]
 
 
 class StoreError(PayoutError):
@@ -26,9 +26,20 @@ class MigrationError(StoreError):
 
 
 class ConstraintViolation(StoreError):
-    """A statement broke a UNIQUE or NOT NULL constraint, so its transaction rolled back. Callers that let the
-    database refuse (a duplicate key, a refused counter written as NULL) catch it; the driver's error is the cause."""
+    """A statement broke a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint, so its transaction rolled back.
+    Callers that let the database refuse (a duplicate key, an overdrawn account) catch it and explain it after; the
+    driver's error is the cause."""
 
     def __init__(self, kind: Violation, detail: str) -> None:
         self.kind: Violation = kind
         super().__init__(f"{kind} constraint violated: {detail}")
+
+
+class BrokenLink(StoreError):
+    """A link of a write chain (`Tx.send(..., rows=n)`) did not change exactly its rows, so the whole transaction
+    rolled back: nothing of the chain was committed. `link` names it; the caller explains why by reading."""
+
+    def __init__(self, link: str, rows: int) -> None:
+        self.link = link
+        self.rows = rows
+        super().__init__(f"write chain broken at {link!r}: it must change {rows} row(s); nothing was committed")

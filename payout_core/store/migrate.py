@@ -54,9 +54,11 @@ def apply_pending(tx: Tx, lock: str | None, directory: Path | None = None) -> li
                 raise MigrationError(f"{name}: changed after it was applied as {done[version][0]}; add a new file")
             continue
         tx.script(text)
-        tx.execute(
+        tx.send(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
             (version, name, _checksum(text), to_micros(utcnow())),
+            rows=1,
+            link="record the migration",
         )
         applied_now.append(name)
     return applied_now

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from payout_core.store.dialects import Dialect
-from payout_core.store.errors import BatchedRead, ConstraintViolation
+from payout_core.store.dialects import Dialect, link_marker
+from payout_core.store.errors import BatchedRead, BrokenLink
 
 Row = tuple[Any, ...]
 Params = Sequence[Any]
+T = TypeVar("T")
+
+
+class ChainProbe:
+    """For tests of write chains: records the links sent (`seen`) and breaks the one named `broken`, which the
+    database then refuses exactly as a link that changed the wrong number of rows (see Tx.send)."""
+
+    def __init__(self, broken: str | None = None) -> None:
+        self.broken = broken
+        self.seen: list[str] = []
 
 
 class Deferred:
@@ -33,6 +43,22 @@ class Deferred:
     def _collect(self) -> None:
         self._rows = [tuple(r) for r in self._cur.fetchall()]
 
+    def decoded(self, decode: Callable[[list[Row]], T]) -> Later[T]:
+        return Later(self, decode)
+
+
+class Later(Generic[T]):
+    """A typed value read by a statement sent ahead: what a table's module hands out instead of rows or SQL."""
+
+    __slots__ = ("_decode", "_deferred")
+
+    def __init__(self, deferred: Deferred, decode: Callable[[list[Row]], T]) -> None:
+        self._deferred = deferred
+        self._decode = decode
+
+    def get(self) -> T:
+        return self._decode(self._deferred.rows())
+
 
 _Sent = tuple[str, "Params", "Deferred | None"]  # a statement waiting for its round trip, and who reads its rows
 
@@ -40,9 +66,18 @@ _Sent = tuple[str, "Params", "Deferred | None"]  # a statement waiting for its r
 class Tx:
     """A live transaction. Write SQL once with `?` placeholders; the dialect adapts it."""
 
-    __slots__ = ("_batch", "_begin", "_conn", "_cur", "_dialect", "_pending")
+    __slots__ = ("_batch", "_begin", "_conn", "_cur", "_dialect", "_pending", "_probe")
 
-    def __init__(self, conn: Any, cur: Any, dialect: Dialect, begin: str, batch: Batch | None = None) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        cur: Any,
+        dialect: Dialect,
+        begin: str,
+        *,
+        batch: Batch | None = None,
+        probe: ChainProbe | None = None,
+    ) -> None:
         """`begin` opens the transaction: at once on SQLite; on PostgreSQL with the first statement that is read
         before the commit, or never (see _commit). `batch`: the Batch its commit joins instead of sending it."""
         self._conn = conn
@@ -50,6 +85,7 @@ class Tx:
         self._dialect = dialect
         self._pending: list[_Sent] = []  # not yet on the wire (PostgreSQL)
         self._batch = batch
+        self._probe = probe
         self._begin: str | None = None
         if dialect.defers_sends:
             self._begin = begin
@@ -70,21 +106,35 @@ class Tx:
         """`for_update` locking only `table`'s rows: the form a SELECT with an outer join needs."""
         return f"{self._dialect.for_update} OF {table}" if self._dialect.for_update else ""
 
-    def execute(self, sql: str, params: Params = ()) -> int:
-        """Rows affected: the answer a conditional update is judged by."""
-        self._run(self._dialect.sql(sql), params)
-        return int(self._cur.rowcount)
+    def send(self, sql: str, params: Params = (), *, rows: int | None, link: str = "") -> None:
+        """A link of a write chain: a write sent ahead, whose answer is never read here. On PostgreSQL it waits and
+        shares the round trip of the next statement or of the commit.
 
-    def send(self, sql: str, params: Params = ()) -> None:
-        """A statement whose outcome is not read here; on PostgreSQL it waits and shares the round trip of the next
-        statement or of the commit. Its errors still abort the transaction, at the latest at commit."""
+        `rows` is exactly how many rows it must change (a SELECT: find); the database refuses anything else, and
+        the whole transaction then fails with BrokenLink(`link`), at the latest at its commit, so the links after
+        it never need a condition on it: a chain commits whole or not at all. `rows=None` only where any count is
+        right (an idempotent `ON CONFLICT DO NOTHING`). Its other errors abort the transaction just the same."""
+        text = self._dialect.sql(sql)
+        if self._probe is not None:
+            self._probe.seen.append(link)
+            if link == self._probe.broken:
+                rows = -1  # no statement changes -1 rows: the database refuses it as it would a link that failed
         if self._dialect.defers_sends:
-            self._pending.append((self._dialect.sql(sql), params, None))
-        else:
-            self._cur.execute(self._dialect.sql(sql), params)
+            if rows is not None:
+                text, params = self._dialect.checked(text), (*params, rows, link_marker(link, rows))
+            self._pending.append((text, params, None))
+            return
+        before = self._dialect.changes(self._conn)
+        self._cur.execute(text, params)
+        if rows is not None:
+            found = self._cur.fetchall()
+            changed = len(found) if _is_select(text) else self._dialect.changes(self._conn) - before
+            if changed != rows:
+                raise BrokenLink(link, rows)
 
     def defer(self, sql: str, params: Params = ()) -> Deferred:
-        """Like `send`, but its rows stay readable (`Deferred.rows()`), even after the commit that carried it."""
+        """A statement sent ahead (as `send`) whose rows stay readable (`Deferred.rows()`), even after the commit that
+        carried it: a read that can wait, or a write whose RETURNING rows the caller examines."""
         if not self._dialect.defers_sends:
             deferred = Deferred(self, self._cur)
             self._cur.execute(self._dialect.sql(sql), params)
@@ -95,6 +145,8 @@ class Tx:
         return deferred
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
+        """A statement whose answer is needed now (its own round trip, carrying whatever was sent ahead): a read,
+        or a write with RETURNING that decides what happens next."""
         self._run(self._dialect.sql(sql), params)
         rows = self._cur.fetchall()  # drain: a half-read RETURNING statement must not outlive the call
         return tuple(rows[0]) if rows else None
@@ -171,20 +223,33 @@ def _statements(ddl: str) -> Iterator[str]:
 class Batch:
     """Transactions that travel together (`Store.transactions`)."""
 
-    __slots__ = ("_conn", "_cur", "_dialect", "_last_head", "_queue")
+    __slots__ = ("_commits", "_conn", "_cur", "_dialect", "_last_head", "_probe", "_queue", "_run")
 
-    def __init__(self, dialect: Dialect, conn: Any, cur: Any) -> None:
+    def __init__(self, dialect: Dialect, conn: Any, cur: Any, probe: ChainProbe | None = None) -> None:
         self._dialect = dialect
+        self._probe = probe
         self._conn = conn
         self._cur = cur
         self._queue: list[_Sent] = []  # whole transactions waiting for the batch's round trip (PostgreSQL)
         self._last_head = slice(0, 0)  # the BEGIN (and lazy commit) of the last of them
+        self._commits: list[Any] = []  # per queued transaction, the cursor its COMMIT answers on (PostgreSQL)
+        self._run = 0  # transactions committed so far (SQLite runs each at once)
+
+    @property
+    def committed(self) -> int:
+        """How many of the batch's transactions committed, in order: all of them, or those before the one whose
+        error the batch raised (read it after the batch, also when it raised)."""
+        if not self._dialect.defers_sends or self._run:
+            return self._run
+        return sum(1 for cur in self._commits if self._dialect.answered(cur))
 
     def add(self, begin: str, statements: list[_Sent]) -> None:
         lazy = self._dialect.lazy_commit
         head: list[_Sent] = [(begin, (), None), *([(lazy, (), None)] if lazy else [])]
         self._last_head = slice(len(self._queue), len(self._queue) + len(head))
-        self._queue += [*head, *statements, ("COMMIT", (), None)]
+        commit = _Commit(self._conn.cursor())
+        self._commits.append(commit._cur)
+        self._queue += [*head, *statements, ("COMMIT", (), commit)]
 
     def send(self) -> None:
         """Every transaction in one pipeline, each but the last committing without waiting for the disk. The last
@@ -195,30 +260,47 @@ class Batch:
         queue, self._queue = self._queue, []
         del queue[-1], queue[self._last_head]
         _pipeline(self._conn, self._cur, self._dialect, queue)
+        self._run = len(self._commits)  # all of them, the last one at the pipeline's Sync
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:
         """One transaction of the batch; an exception in its block drops it (and is raised)."""
         dialect = self._dialect
         if dialect.defers_sends:
-            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write), batch=self)
+            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write), batch=self, probe=self._probe)
             yield tx
             tx._commit()
             return
         with rolled_back_on_error(dialect, self._conn):
-            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write))
+            tx = Tx(self._conn, self._cur, dialect, dialect.begin(write=write), probe=self._probe)
             yield tx
             tx._commit()
+        self._run += 1
+
+
+class _Commit(Deferred):
+    """Where a batched transaction's COMMIT answers: it has no rows, only whether it ran (Batch.committed)."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+        self._rows = []
+
+    def _collect(self) -> None:
+        pass
 
 
 @contextmanager
 def rolled_back_on_error(dialect: Dialect, conn: Any) -> Iterator[None]:
-    """Roll back on any exception; a UNIQUE or NOT NULL violation is raised as ConstraintViolation."""
+    """Roll back on any exception; a broken constraint or write-chain link is raised as the store's own error."""
     try:
         yield
     except BaseException as exc:
         dialect.rollback(conn)
-        kind = dialect.violation(exc)
-        if kind is not None:
-            raise ConstraintViolation(kind, str(exc)) from exc
+        refusal = dialect.refusal(exc)
+        if refusal is not None:
+            raise refusal from exc
         raise
+
+
+def _is_select(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"

@@ -14,7 +14,7 @@ from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.limits import card_key, used
 from payout_core.orders import (
-    LEGAL,
+    LIFECYCLE,
     ExplicitFailureRequired,
     IllegalTransition,
     Merchant,
@@ -24,6 +24,7 @@ from payout_core.orders import (
     TransitionError,
     UnknownMerchant,
     UnknownOrder,
+    allows,
 )
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store
@@ -43,7 +44,8 @@ SETUP: dict[str, list[str]] = {
     "failed": ["approve", "route", "dispatch", "fail"],
 }
 ACTIONS = ["approve", "reject", "route", "dispatch", "succeed", "fail"]
-# The expected outcome of each action from each starting point; anything absent is illegal.
+# The rules as the domain states them: the outcome of each action from each starting point; anything absent is
+# illegal. The engine runs on lifecycle.LIFECYCLE; the first test holds the table to these rules.
 ALLOWED = {
     ("created", "approve"): "approved",
     ("created", "reject"): "rejected",
@@ -74,9 +76,24 @@ def snapshot(engine: PayoutEngine, order_id: int) -> tuple[Any, ...]:
     return (msgspec.json.encode(order), tuple(engine.balance(a) for a in accounts), len(engine.entries(order_id)))
 
 
-def test_legal_table_matches_the_engine_model() -> None:
-    states = {(start if start != "routed" else "approved", end) for (start, _), end in ALLOWED.items()}
-    assert states - {("approved", "approved")} == set(LEGAL)
+def _start(name: str) -> tuple[str, bool]:
+    """A starting point of SETUP as (state, routed)."""
+    return ("approved", True) if name == "routed" else (name, name in ("dispatching", "succeeded", "failed"))
+
+
+def test_the_lifecycle_table_is_the_domains_rules() -> None:
+    table = {
+        (start, action): LIFECYCLE[action].target  # type: ignore[index]
+        for start in SETUP
+        for action in ACTIONS
+        if allows(action, *_start(start))  # type: ignore[arg-type]
+    }
+    assert table == ALLOWED
+    assert {a: m.posting for a, m in LIFECYCLE.items() if m.posting} == {
+        "route": "freeze",
+        "succeed": "settle",
+        "fail": "unfreeze",
+    }
 
 
 @pytest.mark.parametrize("start", list(SETUP))
@@ -86,13 +103,15 @@ def test_every_transition_from(funded: PayoutEngine, start: str) -> None:
         for step in SETUP[start]:
             act(funded, step, order.id)
         before = snapshot(funded, order.id)
-        expected = ALLOWED.get((start, action))
-        if expected is None:
+        state, routed = _start(start)
+        if not allows(action, state, routed):  # type: ignore[arg-type]
             with pytest.raises(IllegalTransition) as err:
                 act(funded, action, order.id)
             assert err.value.order_id == order.id
+            assert LIFECYCLE[action].rule in str(err.value)  # type: ignore[index]
             assert snapshot(funded, order.id) == before, f"{action} from {start} changed something"
         else:
+            expected = LIFECYCLE[action].target  # type: ignore[index]
             assert act(funded, action, order.id).state == expected
             assert funded.get(order.id).state == expected
 

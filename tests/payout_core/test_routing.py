@@ -10,10 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from msgspec.structs import replace
 
-from cardbin.pan import mask
 from payout_core.channels import ChannelProfile, UnknownChannel, channel
 from payout_core.ledger import channel_account, merchant_account
-from payout_core.limits import LimitExceeded
 from payout_core.orders import IllegalTransition, Merchant, Order, PayoutEngine
 from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.store import Store
@@ -272,24 +270,6 @@ def test_a_rival_route_between_read_and_count_refuses_the_freeze(store: Store, c
     assert late.channel is None and f"card daily limit {WX_CARD_DAY}: 1000000 used today" in (late.route_failure or "")
     assert engine.balance(channel_account("wx", "in_flight")) == 1_000_000
     assert engine.entries(late.id) == []
-
-
-def test_in_a_callers_transaction_the_race_raises_and_writes_nothing(store: Store, clock: Clock) -> None:
-    if store.name == "sqlite":
-        pytest.skip("SQLite has one writer at a time: no route can run inside another's transaction")
-    racing = RaceAtCall(PayoutEngine(store, clock=clock), 2, 1_000_000)  # call 2 sends the freeze, under the lock
-    engine = PayoutEngine(store, clock=clock, profiles=racing)
-    racing.engine = engine
-    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
-    engine.deposit("m1", 10**10)
-    add(engine, "wx", "wechat_bank")
-    late = engine.submit("m1", "late", recipient(1_500_000))
-    with pytest.raises(LimitExceeded) as refused, store.transaction() as tx:
-        engine.route(late.id, random.Random(0), tx=tx)
-    assert refused.value.scope == "channel card" and refused.value.used == 1_000_000
-    assert refused.value.subject == f"{mask(PAN)} via wx" and PAN not in str(refused.value)
-    assert engine.get(late.id).channel is None and engine.entries(late.id) == []
-    assert engine.balance(channel_account("wx", "in_flight")) == 1_000_000
 
 
 # --- routing from the engine's copy of the active routes ----------------------------------------------------------

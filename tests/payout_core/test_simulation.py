@@ -73,10 +73,14 @@ def test_the_checks_catch_a_broken_outcome(tmp_path: Path) -> None:
         sim.run()
         assert all(passed for _, passed, _ in sim.checks())
         with store.transaction() as tx:
-            tx.execute(
-                "UPDATE orders SET state = 'failed' WHERE id = (SELECT MIN(id) FROM orders WHERE state = 'succeeded')"
+            tx.send(
+                "UPDATE orders SET state = 'failed' WHERE id = (SELECT MIN(id) FROM orders WHERE state = 'succeeded')",
+                rows=1,
+                link="tamper with an order",
             )
-            tx.execute("UPDATE accounts SET balance = balance + 1 WHERE id = 'merchant:m1:available'")
+            tx.send(
+                "UPDATE accounts SET balance = balance + 1 WHERE id = 'merchant:m1:available'", rows=1, link="tamper"
+            )
         failing = {name for name, passed, _ in sim.checks() if not passed}
         sim.bench.close()
     store.close()

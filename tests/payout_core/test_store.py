@@ -10,6 +10,8 @@ import pytest
 from payout_core.store import (
     MIGRATIONS,
     BatchedRead,
+    BrokenLink,
+    ChainProbe,
     ConstraintViolation,
     MigrationError,
     NestedTransaction,
@@ -80,11 +82,8 @@ def test_concurrent_migrators_migrate_once(backend: str, tmp_path: Path, schema_
 
 def test_transaction_rolls_back_on_error(store: Store) -> None:
     with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
-            " VALUES (?, 'auto', 1, NULL, '[]', 0)",
-            ("m-rolled-back",),
-        )
+        _merchant_row(tx, "m-rolled-back")
+        assert tx.one("SELECT COUNT(*) FROM merchants") == (1,)
         raise RuntimeError("boom")
     with store.transaction(write=False) as tx:
         assert tx.one("SELECT id FROM merchants WHERE id = ?", ("m-rolled-back",)) is None
@@ -95,6 +94,8 @@ def _merchant_row(tx: Tx, merchant_id: str) -> None:
         "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
         " VALUES (?, 'auto', 1, NULL, '[]', 0)",
         (merchant_id,),
+        rows=1,
+        link=f"insert {merchant_id}",
     )
 
 
@@ -106,16 +107,19 @@ def test_database_errors_roll_back_and_leave_the_store_usable(store: Store) -> N
         _merchant_row(tx, "m-dup")  # an unread statement: its error surfaces at the latest at commit
     with pytest.raises(ConstraintViolation) as run, store.transaction() as tx:
         _merchant_row(tx, "m-new")
-        tx.execute(
+        tx.one(
             "INSERT INTO merchants (id, approval, per_card_daily_limit, daily_limit, ip_allowlist, created_at)"
-            " VALUES ('m-dup', 'auto', 1, NULL, '[]', 0)"
+            " VALUES ('m-dup', 'auto', 1, NULL, '[]', 0) RETURNING id"
         )
     with pytest.raises(ConstraintViolation) as null, store.transaction() as tx:
         _merchant_row(tx, "m-new")
-        tx.send("UPDATE merchants SET per_card_daily_limit = NULL WHERE id = 'm-dup'")
-    assert (unsent.value.kind, run.value.kind, null.value.kind) == ("unique", "unique", "not_null")
-    with pytest.raises(Exception, match=r"(?i)check"), store.transaction() as tx:
-        tx.execute("UPDATE merchants SET approval = 'sometimes' WHERE id = 'm-dup'")  # other errors pass unchanged
+        tx.send("UPDATE merchants SET per_card_daily_limit = NULL WHERE id = 'm-dup'", rows=1, link="null")
+    with pytest.raises(ConstraintViolation) as check, store.transaction() as tx:
+        tx.send("UPDATE merchants SET approval = 'sometimes' WHERE id = 'm-dup'", rows=1, link="bad approval")
+    with pytest.raises(Exception, match="no_such_table"), store.transaction() as tx:
+        tx.send("UPDATE no_such_table SET x = 1", rows=1, link="no table")  # other errors pass unchanged
+    kinds = (unsent.value.kind, run.value.kind, null.value.kind, check.value.kind)
+    assert kinds == ("unique", "unique", "not_null", "check")
     with store.transaction(write=False) as tx:
         assert tx.all("SELECT id, per_card_daily_limit FROM merchants ORDER BY id") == [("m-dup", 1)]
 
@@ -124,7 +128,8 @@ def test_sent_statements_are_seen_by_the_next_read_and_counted_updates(store: St
     with store.transaction() as tx:
         _merchant_row(tx, "m-a")
         _merchant_row(tx, "m-b")
-        assert tx.execute("UPDATE merchants SET approval = 'manual' WHERE id IN ('m-a', 'm-b', 'm-c')") == 2
+        changed = tx.all("UPDATE merchants SET approval = 'manual' WHERE id IN ('m-a', 'm-b', 'm-c') RETURNING id")
+        assert len(changed) == 2
         _merchant_row(tx, "m-c")
         assert tx.one("SELECT COUNT(*) FROM merchants WHERE id LIKE 'm-%'") == (3,)
         _merchant_row(tx, "m-d")  # committed with the transaction, never read inside it
@@ -151,6 +156,34 @@ def test_percent_literal_and_placeholders(store: Store) -> None:
         assert tx.one("SELECT ? || '%'", ("50",)) == ("50%",)
 
 
+def test_a_link_that_changes_other_than_its_rows_fails_the_whole_chain(store: Store) -> None:
+    """Tx.send(..., rows=n): the database refuses the link, so nothing sent before or after it is committed, and the
+    error names the link; on PostgreSQL the refusal travels with the commit, in the same round trip."""
+    with store.transaction() as tx:
+        _merchant_row(tx, "m-a")
+    for rows in (0, 2):
+        with pytest.raises(BrokenLink) as broken, store.transaction() as tx:
+            _merchant_row(tx, "m-b")
+            tx.send("UPDATE merchants SET approval = 'manual' WHERE id = 'm-a'", rows=rows, link="approve m-a")
+            _merchant_row(tx, "m-c")
+        assert (broken.value.link, broken.value.rows) == ("approve m-a", rows)
+        assert _ids(store) == ["m-a"]
+    with store.transaction() as tx:
+        tx.send("SELECT id FROM merchants WHERE id = 'm-a'", rows=1, link="m-a exists")  # a check that finds a row
+        tx.send("UPDATE merchants SET approval = 'manual' WHERE id = 'm-a'", rows=1, link="approve m-a")
+    with store.transaction(write=False) as tx:
+        assert tx.one("SELECT approval FROM merchants WHERE id = 'm-a'") == ("manual",)
+
+
+def test_a_probe_breaks_any_named_link(store: Store) -> None:
+    store.probe = ChainProbe(broken="insert m-b")
+    with pytest.raises(BrokenLink, match="insert m-b"), store.transaction() as tx:
+        _merchant_row(tx, "m-a")
+        _merchant_row(tx, "m-b")
+    assert store.probe.seen == ["insert m-a", "insert m-b"]
+    assert _ids(store) == []
+
+
 def test_open_store_refuses_schema_for_sqlite(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="only PostgreSQL"):
         open_store(tmp_path / "x.db", schema="s")
@@ -174,6 +207,7 @@ def test_batched_transactions_each_commit_on_their_own(store: Store) -> None:
                 _merchant_row(tx, merchant_id)
                 reads.append(tx.defer("SELECT COUNT(*) FROM merchants WHERE id LIKE 'm-%'"))
     assert [r.rows() for r in reads] == [[(1,)], [(2,)], [(3,)]]  # one after the other, each seeing the earlier
+    assert batch.committed == 3
     assert _ids(store) == ["m-a", "m-b", "m-c"]
 
 
@@ -186,6 +220,7 @@ def test_an_error_in_a_batch_keeps_the_earlier_transactions_and_sends_no_later_o
                 _merchant_row(tx, f"{merchant_id}-first")
                 _merchant_row(tx, merchant_id)
     assert _ids(store) == ["m-a", "m-a-first", "m-dup"]  # m-dup-first rolled back with its transaction
+    assert batch.committed == 1
     with pytest.raises(ConstraintViolation), store.transactions() as batch:  # the last one, sent without BEGIN
         with batch.transaction() as tx:
             _merchant_row(tx, "m-b")
@@ -193,6 +228,7 @@ def test_an_error_in_a_batch_keeps_the_earlier_transactions_and_sends_no_later_o
             _merchant_row(tx, "m-z")
             _merchant_row(tx, "m-dup")
     assert _ids(store) == ["m-a", "m-a-first", "m-b", "m-dup"]
+    assert batch.committed == 1
     with store.transactions() as batch, batch.transaction() as tx:  # the store is usable again
         _merchant_row(tx, "m-y")
     assert "m-y" in _ids(store)

@@ -1,0 +1,188 @@
+"""The `orders` table: every statement on it, and rows ↔ Order Structs. Other modules get Orders, never SQL.
+
+State conditions come from the lifecycle table (`lifecycle.LIFECYCLE`): a move updates an order only from one of
+its sources, so a move that finds no row was refused by the table, never half done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import msgspec
+
+from payout_core.orders.lifecycle import LIFECYCLE, Action, OrderState
+from payout_core.orders.model import Order
+from payout_core.recipient import Recipient
+from payout_core.store import Later, Row, Store, Tx, from_micros
+
+_COLUMNS = (
+    "id, merchant_id, merchant_order_no, amount, recipient, state, business_day, channel, channel_order_no,"
+    " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
+    " dispatched_at, finished_at, card_limit_day"
+)
+# What a move may set besides the state (and updated_at): column names never come from callers' text.
+_MOVABLE = frozenset(
+    {
+        "approver",
+        "approved_at",
+        "reason",
+        "operator",
+        "failure_code",
+        "finished_at",
+        "dispatched_at",
+        "channel",
+        "channel_order_no",
+        "card_limit_day",
+        "route_failure",
+        "routed_at",
+    }
+)
+_ROUTED = {None: "", True: " AND channel IS NOT NULL", False: " AND channel IS NULL"}
+
+_decode_recipient = msgspec.json.Decoder(Recipient).decode
+
+
+def encode_recipient(recipient: Recipient) -> str:
+    return msgspec.json.encode(recipient).decode()
+
+
+def _order(row: Row) -> Order:
+    (oid, mid, mno, amount, recipient, state, day, channel, cno, approver, route_failure, code, reason, operator) = row[
+        :14
+    ]
+    created, updated, approved, routed, dispatched, finished = (
+        None if t is None else from_micros(int(t)) for t in row[14:20]
+    )
+    assert created is not None and updated is not None  # NOT NULL columns
+    return Order(
+        id=int(oid),
+        merchant_id=mid,
+        merchant_order_no=mno,
+        amount=int(amount),
+        recipient=_decode_recipient(recipient),
+        state=state,
+        business_day=day,
+        channel=channel,
+        channel_order_no=cno,
+        approver=approver,
+        route_failure=route_failure,
+        failure_code=code,
+        reason=reason,
+        operator=operator,
+        created_at=created,
+        updated_at=updated,
+        approved_at=approved,
+        routed_at=routed,
+        dispatched_at=dispatched,
+        finished_at=finished,
+        card_limit_day=row[20],
+    )
+
+
+def _first(rows: list[Row]) -> Order | None:
+    return _order(rows[0]) if rows else None
+
+
+def differing_fields(stored: Order, recipient: Recipient) -> list[str]:
+    """Names (never values) of what a repeated submission changed."""
+    old, new = msgspec.structs.asdict(stored.recipient), msgspec.structs.asdict(recipient)
+    return [name for name in new if old[name] != new[name]]
+
+
+# --- writes ---------------------------------------------------------------------------------------------------------
+
+
+def insert(
+    tx: Tx, merchant_id: str, merchant_order_no: str, recipient: Recipient, *, key: str, day: str, at: int
+) -> Later[Order | None]:
+    """The new order (`created`), sent ahead; None when the merchant is unknown (nothing is inserted). A used
+    merchant order number fails the transaction (UNIQUE): the idempotency key is the database's to keep."""
+    rows = tx.defer(
+        "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state,"
+        f" created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ?"
+        f" RETURNING {_COLUMNS}",
+        (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, merchant_id),
+    )
+    return rows.decoded(_first)
+
+
+@cache
+def _move_sql(action: Action, fields: tuple[str, ...], returning: bool) -> str:
+    move = LIFECYCLE[action]
+    sets = "".join(f", {f} = ?" for f in fields)
+    sources = " OR ".join(f"(state = '{s.state}'{_ROUTED[s.routed]})" for s in move.sources)
+    sql = f"UPDATE orders SET state = '{move.target}'{sets}, updated_at = ? WHERE id = ? AND ({sources})"
+    return f"{sql} RETURNING {_COLUMNS}" if returning else sql
+
+
+def _move_params(action: Action, order_id: int, at: int, fields: dict[str, object]) -> tuple[str, tuple[object, ...]]:
+    assert _MOVABLE.issuperset(fields), f"not a column a move sets: {set(fields) - _MOVABLE}"
+    names = tuple(fields)
+    return _move_sql(action, names, True), (*fields.values(), at, order_id)
+
+
+def move(
+    db: Tx | Store, action: Action, order_id: int, at: int, fields: dict[str, object], *, durable: bool = True
+) -> Order | None:
+    """Apply `action` to the order as the lifecycle table allows it, setting `fields`; the order as it now is, or
+    None when it does not exist or is not in a state the move starts from. Given the Store (not a Tx), the move
+    is a transaction of its own statement."""
+    sql, params = _move_params(action, order_id, at, fields)
+    row = db.one(sql, params, durable=durable) if isinstance(db, Store) else db.one(sql, params)
+    return None if row is None else _order(row)
+
+
+def move_later(tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object]) -> Later[Order | None]:
+    """`move`, sent ahead (the moves of a batch)."""
+    sql, params = _move_params(action, order_id, at, fields)
+    return tx.defer(sql, params).decoded(_first)
+
+
+def claim(tx: Tx, order_id: int, *, channel: str, channel_order_no: str, card_limit_day: str | None, at: int) -> None:
+    """The first link of a route's write chain: the order takes its channel, only from a state routing starts from
+    (its row is then the first lock the route holds)."""
+    fields = {
+        "channel": channel,
+        "channel_order_no": channel_order_no,
+        "card_limit_day": card_limit_day,
+        "route_failure": None,
+        "routed_at": at,
+    }
+    tx.send(
+        _move_sql("route", tuple(fields), False),
+        (*fields.values(), at, order_id),
+        rows=1,
+        link="route: claim the order",
+    )
+
+
+def note_route_failure(tx: Tx, order_id: int, reason: str, at: int) -> None:
+    """Why no channel could take the order; only while it may still be routed (a link: else the chain fails)."""
+    sql = _move_sql("route", ("route_failure",), False)
+    tx.send(sql, (reason, at, order_id), rows=1, link="route: note why no channel took the order")
+
+
+# --- reads ----------------------------------------------------------------------------------------------------------
+
+
+def get(tx: Tx, order_id: int) -> Order | None:
+    return _first(tx.all(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)))
+
+
+def find(tx: Tx, merchant_id: str, merchant_order_no: str) -> Order | None:
+    sql = f"SELECT {_COLUMNS} FROM orders WHERE merchant_id = ? AND merchant_order_no = ?"
+    return _first(tx.all(sql, (merchant_id, merchant_order_no)))
+
+
+def in_state(tx: Tx, state: OrderState, *, routed: bool | None = None, limit: int) -> list[Order]:
+    """Orders in `state` (routed or not, or either), oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM orders WHERE state = ?{_ROUTED[routed]} ORDER BY id LIMIT ?"
+    return [_order(r) for r in tx.all(sql, (state, limit))]
+
+
+def by_ids(tx: Tx, ids: Sequence[int]) -> Later[dict[int, Order]]:
+    """The orders of `ids` that exist, read with the next round trip."""
+    marks = ", ".join(["?"] * len(ids)) or "NULL"
+    rows = tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id IN ({marks})", ids)
+    return rows.decoded(lambda found: {o.id: o for o in map(_order, found)})

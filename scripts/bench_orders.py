@@ -63,7 +63,10 @@ def baseline_job(store: Store, run: Run) -> Callable[[int, list[int]], None]:
             with store.transaction(durable=not run.fast) as tx:
                 row = tx.one("INSERT INTO bench_baseline (state, at) VALUES ('created', ?) RETURNING id", (i,))
                 assert row is not None
-                tx.execute("UPDATE bench_baseline SET state = 'approved' WHERE id = ? AND state = 'created'", (row[0],))
+                tx.one(
+                    "UPDATE bench_baseline SET state = 'approved' WHERE id = ? AND state = 'created' RETURNING id",
+                    (row[0],),
+                )
 
     return job
 

@@ -119,6 +119,7 @@ def finish_attempt(tx: Tx, order_id: int, reason: str) -> None:
         "UPDATE dispatch_attempts SET status = 'done', last_reason = ? WHERE order_id = ? AND status <> 'done'",
         (reason, order_id),
         rows=None,  # an order dispatched without a Dispatcher has no attempt
+        link="close the dispatch attempt",
     )
 
 

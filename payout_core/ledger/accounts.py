@@ -36,6 +36,7 @@ def open_account(tx: Tx, account: str, owner_kind: OwnerKind, *, owner: str, pur
         " VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (account, owner_kind, owner, purpose, int(owner_kind == "external"), at, at),
         rows=None,  # opened before, or now
+        link="open an account",
     )
 
 

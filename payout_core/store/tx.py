@@ -15,12 +15,20 @@ T = TypeVar("T")
 
 
 class ChainProbe:
-    """For tests of write chains: records the links sent (`seen`) and breaks the one named `broken`, which the
-    database then refuses exactly as a link that changed the wrong number of rows (see Tx.send)."""
+    """For tests of write chains: records the links sent (`seen`) and breaks every link named `broken`, which the
+    database then refuses exactly as a link that changed the wrong number of rows (see Tx.send). With `spare`,
+    the first link not named there becomes the broken one: breaking each link of a chain in turn needs no list."""
 
-    def __init__(self, broken: str | None = None) -> None:
+    def __init__(self, broken: str | None = None, *, spare: frozenset[str] | None = None) -> None:
         self.broken = broken
+        self.spare = spare
         self.seen: list[str] = []
+
+    def breaks(self, link: str) -> bool:
+        self.seen.append(link)
+        if self.broken is None and self.spare is not None and link not in self.spare:
+            self.broken = link
+        return link == self.broken
 
 
 class Deferred:
@@ -93,20 +101,12 @@ class Tx:
             cur.execute(begin)
 
     @property
-    def dialect(self) -> str:
-        return self._dialect.name
-
-    @property
     def for_update(self) -> str:
         """Suffix of a SELECT that must lock its rows until commit (PostgreSQL); SQLite's BEGIN IMMEDIATE already
         holds the whole database, so there it is empty. Lock in a fixed order (ORDER BY the key)."""
         return self._dialect.for_update
 
-    def for_update_of(self, table: str) -> str:
-        """`for_update` locking only `table`'s rows: the form a SELECT with an outer join needs."""
-        return f"{self._dialect.for_update} OF {table}" if self._dialect.for_update else ""
-
-    def send(self, sql: str, params: Params = (), *, rows: int | None, link: str = "") -> None:
+    def send(self, sql: str, params: Params = (), *, rows: int | None, link: str) -> None:
         """A link of a write chain: a write sent ahead, whose answer is never read here. On PostgreSQL it waits and
         shares the round trip of the next statement or of the commit.
 
@@ -115,10 +115,8 @@ class Tx:
         it never need a condition on it: a chain commits whole or not at all. `rows=None` only where any count is
         right (an idempotent `ON CONFLICT DO NOTHING`). Its other errors abort the transaction just the same."""
         text = self._dialect.sql(sql)
-        if self._probe is not None:
-            self._probe.seen.append(link)
-            if link == self._probe.broken:
-                rows = -1  # no statement changes -1 rows: the database refuses it as it would a link that failed
+        if self._probe is not None and self._probe.breaks(link):
+            rows = -1  # no statement changes -1 rows: the database refuses it as it would a link that failed
         if self._dialect.defers_sends:
             if rows is not None:
                 text, params = self._dialect.checked(text), (*params, rows, link_marker(link, rows))

@@ -1,6 +1,7 @@
 """Fixtures for payout_core: a migrated store on each back end (SQLite file; PostgreSQL schema), an engine, a clock.
 
-PostgreSQL runs when PAYOUT_PG_DSN is set; with PAYOUT_REQUIRE_PG=1 (CI) a missing DSN fails instead of skipping.
+PostgreSQL runs when PAYOUT_PG_DSN is set or a server answers at builders.LOCAL_DSN; with PAYOUT_REQUIRE_PG=1 (CI)
+a missing DSN fails instead of skipping, and a run that skipped PostgreSQL says so in its last lines.
 """
 
 from __future__ import annotations
@@ -90,3 +91,11 @@ def bench(store: Store, clock: Clock, fake: FakeChannel, bench_channels: dict[st
     b = Bench(store, fake, clock, channels=bench_channels, funds=BENCH_FUNDS)
     yield b
     b.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"WARNING: {len(skipped)} PostgreSQL test(s) skipped: the production back end was not tested", red=True
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -303,3 +304,25 @@ def test_approve_many_approves_each_created_order_and_returns_the_others_as_they
         funded.approve_many([created[0].id, 10**9], "bob")
     with pytest.raises(InvalidInput):
         funded.approve_many([created[0].id], " ")
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: Merchant(id="a:b", approval="whatever", per_card_daily_limit=-5), "id='a:b'"),  # type: ignore[arg-type]
+        (lambda: Merchant(id="m", approval="whatever"), "approval='whatever'"),  # type: ignore[arg-type]
+        (lambda: Merchant(id="m", per_card_daily_limit=-5), "per_card_daily_limit='-5'"),
+        (lambda: Merchant(id="m", daily_limit=0), "daily_limit='0'"),
+        (lambda: Merchant(id="m", ip_allowlist=("10.0.0.0/33",)), "ip_allowlist='10.0.0.0/33'"),
+        (lambda: ChannelRoute(name="a:b", profile="generic"), "name='a:b'"),
+        (lambda: ChannelRoute(name="x", profile="generic", weight=-1), "weight='-1'"),
+    ],
+)
+def test_domain_structs_refuse_bad_values_when_made(build: Callable[[], object], field: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(field)):
+        build()
+
+
+def test_a_decoded_merchant_is_checked_too() -> None:
+    with pytest.raises(msgspec.ValidationError, match="per_card_daily_limit='-5'"):
+        msgspec.json.decode(b'{"id": "m", "per_card_daily_limit": -5}', type=Merchant)

@@ -1,0 +1,159 @@
+"""Every write chain, each link made to fail in turn: the database refuses it, and nothing of the chain is committed.
+
+A chain is the writes of one transaction (store/README.md). `ChainProbe(spare=...)` breaks the first link not yet
+broken, and every later link of that name (retries included); the chain must raise and leave every table as it was.
+When no link is left to break, the chain runs through and changes something. The links each chain is made of are
+listed here, so a new link shows up as a failing test until it is named.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from payout_core.dispatch import evidence_of, find_attempt
+from payout_core.errors import PayoutError
+from payout_core.ledger import merchant_account
+from payout_core.orders import Merchant, Order, PayoutEngine
+from payout_core.returns import Returns
+from payout_core.routing import ChannelRoute
+from payout_core.store import ChainProbe, Store, StoreError
+from tests.fakechannel.bench import MERCHANT, Bench
+
+from .builders import recipient
+
+TablesNow = dict[str, list[tuple[Any, ...]]]
+
+
+def tables_now(store: Store) -> TablesNow:
+    """Every row of every table, in a stable order."""
+    with store.transaction(write=False) as tx:
+        if store.name == "sqlite":
+            names = tx.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        else:
+            names = tx.all("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {str(n): sorted(tx.all(f"SELECT * FROM {n}"), key=repr) for (n,) in names}
+
+
+def links_each_failing(store: Store, chain: Callable[[], object]) -> list[str]:
+    """Break each link of `chain` in turn; the names of its links, in order."""
+    before = tables_now(store)
+    broken: list[str] = []
+    while True:
+        probe = store.probe = ChainProbe(spare=frozenset(broken))
+        try:
+            chain()
+        except (StoreError, PayoutError):
+            assert probe.broken is not None, "the chain failed with no link broken"
+            assert tables_now(store) == before, f"breaking {probe.broken!r} left part of the chain committed"
+            broken.append(probe.broken)
+            continue
+        finally:
+            store.probe = None
+        assert probe.broken is None, f"breaking {probe.broken!r} did not stop the chain"
+        assert tables_now(store) != before, "the whole chain changed nothing"
+        return broken
+
+
+@pytest.fixture
+def shop(funded: PayoutEngine) -> PayoutEngine:
+    """`funded` (merchant m1, channel wx on wechat_bank, whose profile limits each card's day)."""
+    return funded
+
+
+def approved(engine: PayoutEngine, no: str, amount: int = 10_000) -> Order:
+    return engine.approve(engine.submit("m1", no, recipient(amount)).id, "alice")
+
+
+def dispatching(engine: PayoutEngine, no: str) -> Order:
+    return engine.mark_dispatching(engine.route(approved(engine, no), random.Random(0)).id)
+
+
+def test_configuration_and_money_in(shop: PayoutEngine, store: Store) -> None:
+    assert links_each_failing(store, lambda: shop.deposit("m1", 5)) == [
+        "deposit: move the balances",
+        "deposit: write the entries",
+    ]
+    assert links_each_failing(store, lambda: shop.fund_channel("wx", 5)) == [
+        "fund: move the balances",
+        "fund: write the entries",
+    ]
+    assert links_each_failing(store, lambda: shop.add_merchant(Merchant(id="m2"))) == [
+        "save the merchant",
+        "open an account",
+    ]
+    route = ChannelRoute(name="ali", profile="alipay_bankcard")
+    assert links_each_failing(store, lambda: shop.add_channel(route)) == [
+        "save the route",
+        "raise the routing version",
+        "open an account",
+    ]
+
+
+def test_submission_and_rejection(shop: PayoutEngine, store: Store) -> None:
+    assert links_each_failing(store, lambda: shop.submit("m1", "new", recipient())) == ["count the daily limits"]
+    created = shop.submit("m1", "to-reject", recipient())
+    assert links_each_failing(store, lambda: shop.reject(created.id, "alice", "suspicious payee")) == [
+        "give back the card daily limit",
+        "give back the merchant daily limit",
+    ]
+
+
+def test_routing(shop: PayoutEngine, store: Store) -> None:
+    order = approved(shop, "to-route")
+    assert links_each_failing(store, lambda: shop.route(order, random.Random(0))) == [
+        "route: claim the order",
+        "route: the routes are unchanged",
+        "route: count the card on the channel",
+        "freeze: move the balances",
+        "freeze: write the entries",
+    ]
+    corporate = shop.approve(shop.submit("m1", "corporate", recipient(corporate=True)).id, "alice")  # wx: personal
+    assert links_each_failing(store, lambda: shop.route(corporate, random.Random(0))) == [
+        "route: note why no channel took the order"
+    ]
+
+
+def test_outcomes(shop: PayoutEngine, store: Store) -> None:
+    paid, declined = dispatching(shop, "paid"), dispatching(shop, "declined")
+    assert links_each_failing(store, lambda: shop.mark_succeeded(paid.id)) == [
+        "settle: move the balances",
+        "settle: write the entries",
+    ]
+    assert links_each_failing(store, lambda: shop.mark_failed(declined.id, code="FAILED", reason="declined")) == [
+        "give back the card daily limit",
+        "give back the merchant daily limit",
+        "give back the channel's card limit",
+        "unfreeze: move the balances",
+        "unfreeze: write the entries",
+    ]
+    returns = Returns(shop)
+    record = lambda: returns.record(paid.id, reason="bank statement: returned", operator="ops-1")  # noqa: E731
+    assert links_each_failing(store, record) == ["return: move the balances", "return: write the entries"]
+
+
+def test_dispatch_commits_its_intent_before_sending_and_its_answer_whole(bench: Bench, store: Store) -> None:
+    """Dispatch is two chains around the send: the move to dispatching with the intent to send (refused: the
+    channel never hears of the order), then the evidence with the outcome (refused: the order stays dispatching
+    with its intent, which recovery queries; no money moves)."""
+    order = bench.routed("R1", recipient(), "success", random.Random(0))
+    before = tables_now(store)
+    store.probe = ChainProbe(broken="write the intent to send")
+    with pytest.raises(StoreError):
+        bench.dispatcher.dispatch(order.id)
+    assert tables_now(store) == before
+    assert order.channel_order_no not in bench.fake.orders()
+    for link in ("keep the evidence", "settle: move the balances", "settle: write the entries"):
+        other = bench.routed(f"R-{link}", recipient(), "success", random.Random(0))
+        store.probe = ChainProbe(broken=link)
+        with pytest.raises(StoreError):
+            bench.dispatcher.dispatch(other.id)
+        store.probe = None
+        assert bench.engine.get(other.id).state == "dispatching"
+        with store.transaction(write=False) as tx:
+            assert find_attempt(tx, other.id).status == "sending"  # type: ignore[union-attr]
+            assert evidence_of(tx, other.id) == []
+        assert bench.engine.balance(merchant_account(MERCHANT, "paid_out")) == 0

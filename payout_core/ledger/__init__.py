@@ -15,6 +15,7 @@ from payout_core.ledger.accounts import (
 )
 from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
 from payout_core.ledger.postings import (
+    MAX_FEN,
     POSTING_KINDS,
     Entry,
     PostingKind,
@@ -31,6 +32,7 @@ from payout_core.ledger.postings import (
 __all__ = [
     "CHANNEL_FUNDING",
     "CHANNEL_PURPOSES",
+    "MAX_FEN",
     "MERCHANT_DEPOSITS",
     "MERCHANT_PURPOSES",
     "POSTING_KINDS",

@@ -24,6 +24,8 @@ from payout_core.store import Later, Row, Tx, from_micros, to_micros
 PostingKind = Literal["deposit", "fund", "freeze", "settle", "unfreeze", "return"]
 POSTING_KINDS: tuple[PostingKind, ...] = get_args(PostingKind)
 
+MAX_FEN = 2**63 - 1  # the largest amount a BIGINT column holds
+
 
 class Transfer(msgspec.Struct, frozen=True):
     """`amount` fen from `source` to `dest`: written as two legs of opposite amounts, so it sums to zero."""
@@ -33,8 +35,8 @@ class Transfer(msgspec.Struct, frozen=True):
     amount: int
 
     def __post_init__(self) -> None:
-        if type(self.amount) is not int or self.amount <= 0:
-            raise InvalidInput("amount", str(self.amount), "a transfer moves a positive integer number of fen")
+        if type(self.amount) is not int or not 0 < self.amount <= MAX_FEN:
+            raise InvalidInput("amount", str(self.amount), f"a transfer moves an integer number of fen, 1 to {MAX_FEN}")
         if self.source == self.dest:
             raise InvalidInput("dest", self.dest, "a transfer moves money between two different accounts")
 

@@ -2,7 +2,7 @@
 may call the API."""
 
 from payout_core.limits.allowlist import check_caller, parse_allowlist
-from payout_core.limits.channel import card_used, card_uses, count_card_use, release_card_use
+from payout_core.limits.channel import card_uses, count_card_use, release_card_use
 from payout_core.limits.daily import CHINA, business_day, card_key, consume_order, refusal, release_order, used
 from payout_core.limits.errors import CallerNotAllowed, LimitError, LimitExceeded
 
@@ -13,7 +13,6 @@ __all__ = [
     "LimitExceeded",
     "business_day",
     "card_key",
-    "card_used",
     "card_uses",
     "check_caller",
     "consume_order",

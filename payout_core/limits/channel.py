@@ -29,12 +29,6 @@ def card_uses(tx: Tx, keys: Sequence[str], day: str) -> Later[dict[tuple[str, st
     return rows.decoded(lambda found: {(str(c), str(k)): int(u) for c, k, u in found})
 
 
-def card_used(tx: Tx, channel: str, key: str, day: str) -> int:
-    sql = "SELECT used FROM channel_card_usage WHERE channel = ? AND card_key = ? AND day = ?"
-    row = tx.one(sql, (channel, key, day))
-    return 0 if row is None else int(row[0])
-
-
 def release_card_use(tx: Tx, channel: str, key: str, *, day: str, amount: int) -> None:
     """Give back an explicitly failed order's count (a link of the failure's write chain)."""
     tx.send(

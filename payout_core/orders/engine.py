@@ -16,6 +16,7 @@ from payout_core.channels import ChannelProfile, channel
 from payout_core.errors import InvalidInput
 from payout_core.ledger import (
     CHANNEL_FUNDING,
+    MAX_FEN,
     MERCHANT_DEPOSITS,
     Entry,
     PostingKind,
@@ -59,8 +60,8 @@ Refused = (BrokenLink, ConstraintViolation)
 
 def _check_submission(merchant_order_no: str, recipient: Recipient) -> None:
     _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
-    if type(recipient.amount) is not int or recipient.amount <= 0:
-        raise InvalidInput("amount", str(recipient.amount), "must be a positive integer number of fen")
+    if type(recipient.amount) is not int or not 0 < recipient.amount <= MAX_FEN:
+        raise InvalidInput("amount", str(recipient.amount), f"must be an integer number of fen, 1 to {MAX_FEN}")
 
 
 def _require_text(field: str, value: str | None, max_length: int = 256) -> str:

@@ -15,6 +15,7 @@ from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.limits import card_key, used
 from payout_core.orders import (
+    FINAL,
     LIFECYCLE,
     ExplicitFailureRequired,
     IllegalTransition,
@@ -90,6 +91,7 @@ def test_the_lifecycle_table_is_the_domains_rules() -> None:
         if allows(action, *_start(start))  # type: ignore[arg-type]
     }
     assert table == ALLOWED
+    assert {"rejected", "succeeded", "failed"} == FINAL
     assert {a: m.posting for a, m in LIFECYCLE.items() if m.posting} == {
         "route": "freeze",
         "succeed": "settle",
@@ -227,6 +229,9 @@ def test_idempotent_submit_different_content_conflicts(funded: PayoutEngine) -> 
 def test_bad_input_creates_nothing(funded: PayoutEngine) -> None:
     with pytest.raises(InvalidInput, match="amount='0'"):
         funded.submit("m1", "zero", recipient(0))
+    for amount in (-1, 2**63, 1.5, True):
+        with pytest.raises(InvalidInput, match=re.escape(f"amount='{amount}'")):
+            funded.submit("m1", "odd", recipient(amount))  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="merchant_order_no=''"):
         funded.submit("m1", "", recipient())
     with pytest.raises(InvalidInput, match="merchant_order_no"):

@@ -75,6 +75,7 @@ class BinRecord(msgspec.Struct, frozen=True, kw_only=True):
     card_name: str | None
     card_type: CardType
     bank_code: str | None
+    source: str | None = None  # which merged source the row comes from; None: the release's BIN table
 
 
 class Branch(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,6 +90,7 @@ class Branch(msgspec.Struct, frozen=True, kw_only=True):
     city_code: str
     city: str | None
     province: str | None
+    source: str = "cnaps_table"  # or bank_directory: a head office the release's CNAPS table lacks
 
 
 class City(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,7 +110,8 @@ class SourceFile(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class UnmappedIssuer(msgspec.Struct, frozen=True, kw_only=True):
-    """An issuer of the BIN table that maps to no bank: data staff add it to data/banks/curated.csv."""
+    """An issuer that maps to no bank of the directory: it answers as a bank of its own name (code X…) until data
+    staff add it, or the bank it belongs to, to data/banks/curated.csv."""
 
     issuer_name: str
     issuer_code: str | None

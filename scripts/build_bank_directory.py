@@ -1,7 +1,12 @@
 """Regenerate data/banks/generated.csv from the MIT raw files in data/raw/.
 
-Run: python scripts/build_bank_directory.py. Hand-kept facts live in data/banks/curated.csv, which this
-script never touches.
+Codes and names from hexindai `name.csv` and aespark `bankSimple.txt`, head-office clearing codes from gweesin
+`banks.json`, the CNAPS 行别 from those codes or the name (村镇银行 → 320 …), and a regional bank's seat from its
+name and gweesin `cities.json` (`cardbin.banks.names.Places`, the same reading the index applies to banks the
+directory does not know). Hand-kept facts live in data/banks/curated.csv and lineage.csv, which this script never
+touches.
+
+    .venv/bin/python scripts/build_bank_directory.py
 """
 
 from __future__ import annotations
@@ -10,26 +15,33 @@ import csv
 import json
 from pathlib import Path
 
+from cardbin.banks.names import Places, category_from_name
+from cardbin.model import City
+
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
 OUT = ROOT / "data" / "banks" / "generated.csv"
-COLUMNS = ["code", "name", "aliases", "cnaps_category", "head_office_cnaps", "unionpay_prefixes", "wechat_code"]
+COLUMNS = [
+    "code",
+    "name",
+    "aliases",
+    "cnaps_category",
+    "head_office_cnaps",
+    "unionpay_prefixes",
+    "wechat_code",
+    "other_codes",
+    "group",
+    "seat_city_code",
+    "seat_province",
+]
 
 
-# Categories shared by many banks, recognisable from the name alone (行别 314 / 320 / 402).
-_NAME_CATEGORIES = (
-    ("村镇银行", "320"),
-    ("农村商业银行", "314"),
-    ("农商银行", "314"),
-    ("农村合作银行", "314"),
-    ("信用社", "402"),
-    ("信用合作", "402"),
-    ("农信", "402"),
-)
-
-
-def _category_from_name(name: str) -> str:
-    return next((cat for word, cat in _NAME_CATEGORIES if word in name), "")
+def _places() -> Places:
+    cities = json.loads((RAW / "gweesin-cnaps" / "cities.json").read_text(encoding="utf-8"))
+    return Places(
+        City(city_code=c["CityCode"], city=c["CityName"], province=c["ProvinceName"], province_code=c["ProvinceCode"])
+        for c in cities
+    )
 
 
 def main() -> None:
@@ -55,20 +67,27 @@ def main() -> None:
             continue
         # gweesin prefixes some names with an index letter: "H 徽商银行".
         head_offices[bank_name.split(" ", 1)[-1]] = bank_id
+    places = _places()
     rows = []
     for code in sorted(names):
         name = names[code]
         known = {name, *aliases.get(code, ())}
         head = next((head_offices[n] for n in known if n in head_offices), "")
+        category = head[:3] or category_from_name(name) or ""
+        seat = places.seat(name, category or None)
         rows.append(
             {
                 "code": code,
                 "name": name,
                 "aliases": ";".join(sorted(aliases.get(code, ()))),
-                "cnaps_category": head[:3] or _category_from_name(name),
+                "cnaps_category": category,
                 "head_office_cnaps": head,
                 "unionpay_prefixes": "",
                 "wechat_code": "",
+                "other_codes": "",
+                "group": "",
+                "seat_city_code": (seat.city_code or "") if seat else "",
+                "seat_province": seat.province if seat and not seat.city_code else "",
             }
         )
     with OUT.open("w", encoding="utf-8", newline="") as f:

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cardbin.banks import BankDirectory, default_directory
+from cardbin.banks.identity import identify
 from cardbin.errors import InvalidInput, LoadRefused, ReleaseError, UnreadableSource
 from cardbin.model import CARD_TYPES, SourceFile
 from cardbin.release.schema import ReleaseData, conform, empty
@@ -118,13 +119,15 @@ def finish_cities(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def stamp_bank_codes(bins: pl.DataFrame, directory: BankDirectory, fallback: pl.DataFrame | None) -> pl.DataFrame:
-    """bank_code by the issuer (institution prefix, then name); else from `fallback` (bin, pan_length, card_type)."""
-    issuers = bins.select("issuer_code", "issuer_name").unique()
-    codes = [
-        bank.code if (bank := directory.for_issuer(code, name)) is not None else None
-        for code, name in issuers.iter_rows()
-    ]
-    issuers = issuers.with_columns(pl.Series("bank_code", codes, dtype=pl.String))
+    """bank_code of every row's issuer (`cardbin.banks.identity`); where that is a bank the directory does not know,
+    the code `fallback` (bin, pan_length, card_type → bank_code) gives for the row, if the directory knows it."""
+    issuers = bins.group_by("issuer_code", "issuer_name").len()
+    found = identify(directory, {(code, name): rows for code, name, rows in issuers.iter_rows()})
+    banks = [found.bank(code, name) for code, name, _ in issuers.iter_rows()]
+    issuers = issuers.select("issuer_code", "issuer_name").with_columns(
+        pl.Series("bank_code", [b.code if b else None for b in banks], dtype=pl.String),
+        pl.Series("_derived", [b is None or b.name in found.derived for b in banks], dtype=pl.Boolean),
+    )
     bins = bins.drop("bank_code", strict=False).join(
         issuers, on=["issuer_code", "issuer_name"], how="left", nulls_equal=True
     )
@@ -132,8 +135,9 @@ def stamp_bank_codes(bins: pl.DataFrame, directory: BankDirectory, fallback: pl.
         known = fallback.filter(pl.col("bank_code").is_in([b.code for b in directory.banks]))
         known = known.unique(subset=[*BIN_KEY, "card_type"], keep="none").rename({"bank_code": "fallback_code"})
         bins = bins.join(known.select(*BIN_KEY, "card_type", "fallback_code"), on=[*BIN_KEY, "card_type"], how="left")
-        bins = bins.with_columns(pl.coalesce("bank_code", "fallback_code").alias("bank_code")).drop("fallback_code")
-    return bins
+        fallen = pl.when(pl.col("_derived")).then(pl.coalesce("fallback_code", "bank_code")).otherwise("bank_code")
+        bins = bins.with_columns(fallen.alias("bank_code")).drop("fallback_code")
+    return bins.drop("_derived")
 
 
 def apply_changes(bins: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:

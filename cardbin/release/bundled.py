@@ -12,12 +12,46 @@ from pathlib import Path
 import msgspec
 import polars as pl
 
+from cardbin.banks import BankDirectory
 from cardbin.errors import ReleaseNotFound
 from cardbin.model import Coverage, SourceFile
 from cardbin.paths import DEFAULT_RELEASE_DIR
 from cardbin.release.schema import TABLES, ReleaseData, conform
 
 MANIFEST = "release.json"
+HEAD_OFFICE_SOURCE = "bank_directory"
+
+
+def merge_bins(primary: pl.DataFrame, secondary: pl.DataFrame) -> pl.DataFrame:
+    """`primary`'s rows, then `secondary`'s rows for (BIN, PAN length) keys `primary` lacks: the stated precedence.
+
+    Both are canonical BIN frames whose `source` column names where each row comes from; it is kept.
+    """
+    extra = secondary.join(primary.select("bin", "pan_length").unique(), on=["bin", "pan_length"], how="anti")
+    return conform("bins", pl.concat([conform("bins", primary), conform("bins", extra)]))
+
+
+def with_head_offices(branches: pl.DataFrame, directory: BankDirectory) -> pl.DataFrame:
+    """The directory's head-office 联行号 the branch table lacks, added as branches (source ``bank_directory``).
+
+    Their city is the one the code names (digits 4–7): head offices have no other in the directory.
+    """
+    known = set(branches["cnaps_code"])
+    rows = [
+        {
+            "cnaps_code": bank.head_office_cnaps,
+            "name": bank.name,
+            "bank_category": bank.head_office_cnaps[:3],
+            "bank_name": bank.name,
+            "clearing_code": bank.head_office_cnaps,
+            "city_code": bank.head_office_cnaps[3:7],
+            "source": HEAD_OFFICE_SOURCE,
+        }
+        for bank in directory.banks
+        if bank.head_office_cnaps and bank.head_office_cnaps not in known
+    ]
+    added = pl.DataFrame(rows, schema=TABLES["branches"])
+    return conform("branches", pl.concat([conform("branches", branches), added])).sort("cnaps_code")
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):

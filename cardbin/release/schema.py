@@ -20,6 +20,7 @@ BINS: dict[str, pl.DataType] = {
     "card_name": pl.String(),  # null when empty or "--"
     "card_type": pl.String(),  # debit | credit | semi_credit | prepaid
     "bank_code": pl.String(),  # bank directory short code (ICBC …), null when unknown
+    "source": pl.String(),  # where a merged table's row comes from (aespark, hexindai); null: the BIN table loaded
 }
 
 BRANCHES: dict[str, pl.DataType] = {
@@ -29,6 +30,7 @@ BRANCHES: dict[str, pl.DataType] = {
     "bank_name": pl.String(),  # null when the source gives only a group label (C 城市商业银行)
     "clearing_code": pl.String(),  # head-office / 清算行号, null when unknown or a placeholder
     "city_code": pl.String(),  # from the table's own column, not digits 4–7 of the code
+    "source": pl.String(),  # bank_directory for a head office added from the directory; null: the CNAPS table
 }
 
 CITIES: dict[str, pl.DataType] = {

@@ -1,14 +1,20 @@
 """The CNAPS branches of a release: by code, by bank and city, keyword search, and the 联行号 choice for a card.
 
-The choice rule (documented because payouts depend on it), for a card's bank B and city C:
+The choice rule (documented because payouts depend on it), for a card's bank B and city C (or province P alone):
 
 1. ``city_branch``: B's best *city-level* branch in C, else in C's prefecture when C is a county (7342 鲁甸县 →
    7340 昭通市);
-2. ``province_branch``: else B's best city-level branch elsewhere in C's province — the provincial branch
+2. ``head_office``: else B's head office when it is in the card's province (a regional bank's own seat);
+3. ``province_branch``: else B's best city-level branch elsewhere in the province — the provincial branch
    proper (…河南省分行) first, then one in the capital (CNAPS numbers the capital first, so the lowest city code
-   of the province), then the lowest city code;
-3. ``head_office``: else B's head-office clearing code (``Bank.head_office_cnaps``);
-4. ``none``: the bank is unknown or has no head-office code.
+   of the province), then the lowest city code; never for a card in B's own seat city (a branch of another
+   city is not B at home);
+4. ``head_office``: else B's head office anywhere;
+5. ``none``: the bank is unknown, the card is overseas, or the release holds no head office of B.
+
+Every 联行号 answered is a branch of the release. B's head office is, among B's branches: the directory's
+``head_office_cnaps`` (the bundled release adds it to its branch table, source ``bank_directory``); else the
+清算行号 most of B's branches name; else the branch named B itself, then …总行, then …总行营业部 or B营业部.
 
 A branch is *city-level* when its name, less a trailing bracketed note, ends with 分行, 营业部 or 清算中心 and has
 no 支行 in it (…海淀支行营业部 is a sub-branch), and the note does not say it is closed to the public (不对外,
@@ -22,18 +28,19 @@ A branch belongs to a bank by its 行别 when one bank alone has that 行别 and
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import polars as pl
 
 from cardbin import cnaps
 from cardbin.banks.directory import SHARED_CATEGORIES, BankDirectory
+from cardbin.banks.names import canonical_name
 from cardbin.errors import UnknownBranch
 from cardbin.model import Bank, Branch, City, CnapsMatch
 
 _NOTE = re.compile(r"[（(][^（()）]*[)）]\s*$")
-_CLOSED = ("不对外", "不办")
+_CLOSED = ("不对外", "不办", "不转汇")
 _LEVEL_SUFFIXES = ("分行营业部", "分行", "营业部", "清算中心")
 
 
@@ -101,6 +108,7 @@ class BranchTable:
         # (bank code, city code) → city-level branches, best first.
         self._levels: dict[tuple[str, str], list[Branch]] = defaultdict(list)
         self._ranks: dict[str, int] = {}
+        owned: dict[str, list[Branch]] = defaultdict(list)
         for row in branches.iter_rows(named=True):
             bank = self._bank_of(row["bank_category"], row["name"])
             city = cities.get(row["city_code"])
@@ -114,8 +122,11 @@ class BranchTable:
                 city_code=row["city_code"],
                 city=city.city if city else None,
                 province=city.province if city else None,
+                source=row["source"] or "cnaps_table",
             )
             self.by_code[branch.cnaps_code] = branch
+            if bank is not None:
+                owned[bank.code].append(branch)
             rank = _level_rank(branch.name, city)
             if bank is not None and rank is not None:
                 self._ranks[branch.cnaps_code] = rank
@@ -126,8 +137,37 @@ class BranchTable:
         for (bank_code, city_code), group in self._levels.items():
             if (where := cities.get(city_code)) is not None:
                 self._by_province[(bank_code, where.province)].extend(group)
+        self.head_offices: dict[str, Branch] = {}
+        for code, members in owned.items():
+            bank = directory.by_code(code)
+            head = self._head_office(bank, members) if bank is not None else None
+            if head is not None:
+                self.head_offices[code] = head
         self._choices: dict[tuple[str, str | None, str | None], Choice] = {}
         self.frame = self._search_frame()
+
+    def _head_office(self, bank: Bank, members: list[Branch]) -> Branch | None:
+        """A bank's head office among its branches of the release (see module doc)."""
+        codes = {b.cnaps_code for b in members}
+        if bank.head_office_cnaps in codes:
+            return self.by_code[bank.head_office_cnaps]
+        clearing = Counter(b.clearing_code for b in members if b.clearing_code in codes and b.clearing_code)
+        if clearing:
+            return self.by_code[min(clearing, key=lambda code: (-clearing[code], code))]
+        names = {canonical_name(n) for n in (bank.name, *bank.aliases)}
+
+        def rank(branch: Branch) -> int | None:
+            name = canonical_name(_NOTE.sub("", branch.name))
+            if name in names:
+                return 0
+            if name.endswith("总行"):
+                return 1
+            if name.endswith("总行营业部") or name in {n + "营业部" for n in names}:
+                return 2
+            return None
+
+        ranked = [(r, len(b.name), b.cnaps_code) for b in members if (r := rank(b)) is not None]
+        return self.by_code[min(ranked)[2]] if ranked else None
 
     def _order(self, branch: Branch) -> tuple[int, int, str]:
         return self._ranks[branch.cnaps_code], len(branch.name), branch.cnaps_code
@@ -173,7 +213,11 @@ class BranchTable:
             if code and (here := self._levels.get((bank.code, code))):
                 return Choice(here[0].name, here[0].cnaps_code, "city_branch")
         province = city.province if city is not None else province
-        if province is not None and (there := self._by_province.get((bank.code, province))):
+        head = self.head_offices.get(bank.code)
+        if head is not None and province is not None and head.province == province:
+            return Choice(head.name, head.cnaps_code, "head_office")
+        at_home = bank.seat_city_code is not None and bank.seat_city_code in (city_code, self._prefecture(city_code))
+        if province is not None and not at_home and (there := self._by_province.get((bank.code, province))):
             capital = self._capitals.get(province)
             best = min(
                 there,
@@ -185,9 +229,8 @@ class BranchTable:
                 ),
             )
             return Choice(best.name, best.cnaps_code, "province_branch")
-        if bank.head_office_cnaps:
-            head = self.by_code.get(bank.head_office_cnaps)
-            return Choice(head.name if head else bank.name, bank.head_office_cnaps, "head_office")
+        if head is not None:
+            return Choice(head.name, head.cnaps_code, "head_office")
         return NO_CHOICE
 
     def _search_frame(self) -> pl.DataFrame:

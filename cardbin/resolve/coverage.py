@@ -31,7 +31,7 @@ def index_coverage(index: ReleaseIndex) -> Coverage:
         (row.record.issuer_name, row.record.issuer_code)
         for rows in index.rows_by_bin.values()
         for row in rows
-        if row.bank is None
+        if row.bank is None or row.bank.code in index.unknown_banks
     )
     return Coverage(
         bins=len(infos),

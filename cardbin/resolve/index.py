@@ -24,6 +24,8 @@ import msgspec
 import polars as pl
 
 from cardbin.banks.directory import BankDirectory
+from cardbin.banks.identity import identify
+from cardbin.banks.names import Places
 from cardbin.errors import UnknownBin
 from cardbin.model import Alternative, Bank, BinRecord, CardInfo, CardType, City, RegionSource
 from cardbin.release.schema import ReleaseData
@@ -88,11 +90,15 @@ class ReleaseIndex:
 
     def __init__(self, data: ReleaseData, directory: BankDirectory) -> None:
         self.release = data.month
-        self.directory = directory
         self.cities: dict[str, City] = {
             r["city_code"]: City(**r) for r in data.cities.unique("city_code", keep="first").iter_rows(named=True)
         }
         self.regions = Regions(self.cities)
+        counts = data.bins.group_by("issuer_code", "issuer_name").len().iter_rows()
+        issuers = identify(directory, {(code, name): n for code, name, n in counts}, Places(self.cities.values()))
+        # The directory plus the banks only this release names: branches and /v1/banks know them too.
+        self.directory = directory = directory.extended(issuers.derived.values())
+        self.unknown_banks = frozenset(bank.code for bank in issuers.derived.values())
         self.branches = BranchTable(data.branches, self.cities, directory)
         self.rows_by_bin: dict[str, list[Row]] = defaultdict(list)
         seen: set[BinRecord] = set()
@@ -103,7 +109,7 @@ class ReleaseIndex:
             seen.add(record)
             bank = directory.by_code(record.bank_code) if record.bank_code else None
             if bank is None:
-                bank = directory.for_issuer(record.issuer_code, record.issuer_name)
+                bank = issuers.bank(record.issuer_code, record.issuer_name)
             region = self.regions.of_issuer(record.issuer_code)
             if record.issuer_code is None:
                 region = self.regions.of_seat(bank) or region

@@ -206,14 +206,18 @@ class ReleaseStore:
             if not found:
                 raise ReleaseNotFound(f"release {month} is not in {self.path}")
             meta = found[0]
+            # A store written before a canonical column was added lacks it until its next write: read as null.
             tables = {
                 table: conform(
                     table,
                     con.sql(
-                        f"SELECT {', '.join(schema)} FROM {table} WHERE month = ? ORDER BY ALL", params=[month]
+                        f"SELECT {', '.join(c for c in schema if c in stored)} FROM {table} "
+                        "WHERE month = ? ORDER BY ALL",
+                        params=[month],
                     ).pl(),
                 )
                 for table, schema in TABLES.items()
+                if (stored := _columns(con, table))
             }
         return ReleaseData(
             month=month,

@@ -48,8 +48,16 @@ def table_ddl() -> list[str]:
 
     types: dict[type[pl.DataType], str] = {pl.String: "VARCHAR", pl.Int8: "TINYINT", pl.Int64: "BIGINT"}
     return [
-        f"CREATE TABLE IF NOT EXISTS {table} (month VARCHAR NOT NULL, "
-        + ", ".join(f"{name} {types[type(dtype)]}" for name, dtype in schema.items())
-        + ")"
-        for table, schema in TABLES.items()
+        *(
+            f"CREATE TABLE IF NOT EXISTS {table} (month VARCHAR NOT NULL, "
+            + ", ".join(f"{name} {types[type(dtype)]}" for name, dtype in schema.items())
+            + ")"
+            for table, schema in TABLES.items()
+        ),
+        # Columns added to a canonical table later (always at its end): older stores gain them, null for old rows.
+        *(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {types[type(dtype)]}"
+            for table, schema in TABLES.items()
+            for name, dtype in schema.items()
+        ),
     ]

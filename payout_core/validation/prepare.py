@@ -40,7 +40,9 @@ class Prepared(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _card_values(card: CardInfo) -> dict[str, str | None]:
-    values: dict[str, str | None] = {"bank_name": card.bank_name, "bank_code": card.bank_code}
+    # A bank cardbin knows only from the release (a 村镇银行's own X… code) has no code a channel accepts.
+    code = card.bank_code if bank_by_code(card.bank_code) is not None else None
+    values: dict[str, str | None] = {"bank_name": card.bank_name, "bank_code": code}
     if card.cnaps_match != "none":
         values.update(branch_name=card.branch_name, cnaps_code=card.cnaps_code)
     values.update(province=card.province, city=card.city)

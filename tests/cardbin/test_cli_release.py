@@ -99,6 +99,7 @@ def test_load_and_list_show_coverage(db: Path, tmp_path: Path) -> None:
     coverage = msgspec.json.decode(result.stdout)["result"]["coverage"]
     assert coverage["bins"] == sum(coverage["region"].values()) == sum(coverage["cnaps"].values()) > 4000
     assert 0 < coverage["bank"] <= coverage["bins"] and coverage["country"] == coverage["region"]["overseas"] > 0
+    assert (coverage["cnaps_not_in_release"], coverage["cnaps_other_bank"]) == (0, 0)
     listed = msgspec.json.decode(runner.invoke(app, ["release", "list", "--json"]).stdout)["result"]
     assert listed[0]["coverage"] == coverage
 
@@ -125,3 +126,15 @@ def test_list_reads_a_store_written_before_coverage(db: Path) -> None:
     [old] = ReleaseStore(db).list_releases()
     assert (old.month, old.coverage) == ("2018-06", None)
     assert runner.invoke(app, ["release", "list"]).exit_code == 0
+
+
+def test_a_store_written_before_the_source_columns_reads_them_as_null(db: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    table = write_csv(tmp_path / "t.csv", cocolian_rows()[:20])
+    assert runner.invoke(app, ["release", "load", "--month", "2018-06", "--bin-table", str(table)]).exit_code == 0
+    with duckdb.connect(str(db)) as con:
+        con.execute("ALTER TABLE bins DROP COLUMN source")
+    assert ReleaseStore(db).read_release("2018-06").bins["source"].null_count() == 20
+    assert runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(table)]).exit_code == 0
+    assert ReleaseStore(db).read_release("2018-07").bins.height == 20  # the next write adds the column back

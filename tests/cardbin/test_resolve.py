@@ -19,9 +19,12 @@ import pytest
 
 from cardbin import InvalidCardNumber, InvalidCnapsCode, InvalidInput, Resolver, UnknownBin, UnknownBranch, cnaps
 from cardbin.banks import default_directory
+from cardbin.banks.identity import derived_code
 from cardbin.pan import luhn_valid, mask
+from cardbin.release.build import stamp_bank_codes
 from cardbin.release.bundled import default_release
 from cardbin.release.schema import ReleaseData, conform
+from cardbin.resolve.coverage import index_coverage
 from cardbin.store import DB_ENV, ReleaseStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,13 +63,25 @@ def gweesin_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
     return conform("branches", branches), conform("cities", cities)
 
 
+def superbank_branches() -> pl.DataFrame:
+    """The 277 head offices of the 2017 super e-bank participant list (test input only); their city is the one
+    the code names (digits 4–7), the list has no other."""
+    path = ROOT / "tests" / "fixtures" / "unlicensed" / "cocolian-resources" / "超级网银号-20170511.txt"
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    frame = pl.DataFrame(
+        [(code, name.strip(), category, code[3:7]) for _, code, _, category, name in rows],
+        schema=["cnaps_code", "name", "bank_category", "city_code"],
+        orient="row",
+    )
+    return conform("branches", frame.unique("cnaps_code", keep="first", maintain_order=True))
+
+
 @cache
 def cocolian_release(segments: tuple[tuple[str, str], ...] = ()) -> ReleaseData:
-    """The 2018 UnionPay table (4,856 rows, with 机构代码) stamped with bank codes as the loader does."""
-    directory = default_directory()
+    """The 2018 UnionPay table (4,856 rows, with 机构代码) stamped with bank codes as the loader does; branches:
+    the gweesin CNAPS sample plus the super e-bank list's head offices."""
     rows = []
     for name, code, card_name, pan_length, bin_, kind in _TUPLE.findall(COCOLIAN.read_text(encoding="utf-8")):
-        bank = directory.for_issuer(code, name)
         rows.append(
             {
                 "bin": bin_,
@@ -75,14 +90,15 @@ def cocolian_release(segments: tuple[tuple[str, str], ...] = ()) -> ReleaseData:
                 "issuer_code": code or None,
                 "card_name": None if card_name in ("", "--") else card_name,
                 "card_type": _TYPES[kind],
-                "bank_code": bank.code if bank else None,
             }
         )
     branches, cities = gweesin_tables()
+    head_offices = superbank_branches().join(branches.select("cnaps_code"), on="cnaps_code", how="anti")
+    branches = pl.concat([branches, head_offices]).sort("cnaps_code")
     segment_frame = pl.DataFrame(list(segments), schema=["prefix", "city_code"], orient="row")
     return ReleaseData(
         month="2018-06",
-        bins=conform("bins", pl.DataFrame(rows)),
+        bins=conform("bins", stamp_bank_codes(pl.DataFrame(rows), default_directory(), None)),
         branches=branches,
         cities=cities,
         segments=conform("segments", segment_frame),
@@ -129,6 +145,23 @@ def test_real_bins_of_the_bundled_release(
     assert info.cnaps_match == "head_office"
     bank = default_directory().by_code(bank_code)
     assert bank is not None and info.cnaps_code == bank.head_office_cnaps
+
+
+def test_bundled_release_merges_hexindai_rows_with_their_source(bundled: Resolver) -> None:
+    """625073 is only in hexindai's list: it answers, and says where its row comes from."""
+    assert [(r.bin, r.bank_code, r.source) for r in bundled.lookup_bin("625073")] == [("625073", "GDB", "hexindai")]
+    assert bundled.lookup(card("625073", 16)).bank_name == "广发银行"
+    assert {r.source for r in bundled.lookup_bin("622202")} == {"aespark"}
+
+
+def test_bundled_region_from_a_regional_banks_seat_never_a_national_ones(bundled: Resolver) -> None:
+    info = bundled.lookup(card("628253", 16))  # 鄂尔多斯银行
+    assert (info.region_level, info.city, info.region_source) == ("city", "鄂尔多斯市", "bank_seat")
+    assert (info.cnaps_code, info.cnaps_match) == ("313205000001", "city_branch")
+    national = bundled.lookup(card("622202", 19))
+    assert (national.region_level, national.province, national.region_source) == ("unknown", None, "none")
+    head = bundled.branch(national.cnaps_code or "")
+    assert (head.cnaps_code, head.bank_code, head.source) == ("102100099996", "ICBC", "bank_directory")
 
 
 def test_card_length_chooses_between_rows_of_one_bin(bundled: Resolver) -> None:
@@ -243,12 +276,26 @@ def test_cnaps_city_branch(unionpay: Resolver) -> None:
     assert (info.cnaps_code, info.branch_name) == ("313205000001", "鄂尔多斯银行股份有限公司营业部")
 
 
-def test_cnaps_province_branch(unionpay: Resolver) -> None:
-    """内蒙古银行 in 呼和浩特: the sample has no city-level branch there, so one elsewhere in 内蒙古."""
+def test_a_regional_bank_at_home_answers_its_head_office_not_another_citys_branch(unionpay: Resolver) -> None:
+    """内蒙古银行 in 呼和浩特: no 呼和浩特 branch in the sample, and its 乌兰察布 branch is not the card's."""
     info = unionpay.lookup(card("628252", 16))
-    assert (info.bank_code, info.city, info.cnaps_match) == ("H3CB", "呼和浩特市", "province_branch")
+    assert (info.bank_code, info.city, info.cnaps_match) == ("H3CB", "呼和浩特市", "head_office")
     branch = unionpay.branch(info.cnaps_code or "")
-    assert branch.province == "内蒙古自治区" and branch.bank_code == "H3CB" and branch.name == info.branch_name
+    assert (branch.cnaps_code, branch.name, branch.bank_code) == ("313191000011", "内蒙古银行", "H3CB")
+
+
+def test_cnaps_province_branch_when_the_head_office_is_not_known(unionpay: Resolver) -> None:
+    """A 陕西 card of 陕西省农村信用社联合社 (province-level 机构代码) gets its clearing centre in 西安."""
+    info = unionpay.lookup(card("621566", 19))
+    assert (info.bank_name, info.region_level, info.province) == ("陕西省农村信用社联合社", "province", "陕西省")
+    assert (info.cnaps_code, info.cnaps_match) == ("402791000010", "province_branch")
+    assert unionpay.branch(info.cnaps_code or "").bank_code == info.bank_code
+
+
+def test_a_branch_closed_to_transfers_is_never_answered(unionpay: Resolver) -> None:
+    """河南省农村信用社联合社's only branch in the release is marked (不转汇): no 联行号 rather than that one."""
+    info = unionpay.lookup(card("622991", 18))
+    assert (info.bank_code, info.province, info.cnaps_code, info.cnaps_match) == ("HNRCU", "河南省", None, "none")
 
 
 def test_cnaps_head_office_for_a_bank_without_a_region(unionpay: Resolver) -> None:
@@ -256,10 +303,59 @@ def test_cnaps_head_office_for_a_bank_without_a_region(unionpay: Resolver) -> No
     assert (info.cnaps_code, info.cnaps_match) == ("103100000026", "head_office")
 
 
-def test_cnaps_none_when_the_bank_is_unknown(unionpay: Resolver) -> None:
-    info = unionpay.lookup(card("621250011", 16))  # a village bank the directory does not know
-    assert info.city == "荣成市" and info.bank_code is None
+@pytest.mark.parametrize(
+    ("bin_", "issuer", "bank"),
+    [
+        ("940015/18", "天津市商业银行", ("TCCB", "天津银行")),
+        ("622333/16", "东莞市商业银行", ("BOD", "东莞银行")),
+        ("603367/18", "杭州商业银行", ("HZCB", "杭州银行")),
+        ("622133/19", "贵阳银行股份有限公司", ("GYCB", "贵阳银行")),
+        ("622394/16", "镇江市商业银行", ("JSBANK", "江苏银行")),  # merged into 江苏银行 in 2007
+    ],
+)
+def test_every_issuer_of_the_2018_table_answers_as_its_bank_of_today(
+    unionpay: Resolver, bin_: str, issuer: str, bank: tuple[str, str]
+) -> None:
+    prefix, length = bin_.split("/")
+    info = unionpay.lookup(card(prefix, int(length)))
+    assert (info.issuer_name, (info.bank_code, info.bank_name)) == (issuer, bank)
+    assert info.cnaps_code is not None and unionpay.branch(info.cnaps_code).bank_code == info.bank_code
+
+
+def test_a_branch_level_bin_answers_its_bank_and_a_branch_of_it(bundled: Resolver) -> None:
+    info = bundled.lookup(card("436742193", 19))  # 建行厦门分行 inside CCB's 436742
+    assert (info.bin, info.issuer_name, info.bank_code, info.bank_name) == (
+        "436742193",
+        "建行厦门分行",
+        "CCB",
+        "中国建设银行",
+    )
+    assert info.cnaps_code is not None and bundled.branch(info.cnaps_code).bank_code == "CCB"
+
+
+def test_a_village_bank_is_a_bank_of_its_own_with_its_group(unionpay: Resolver) -> None:
+    suining = unionpay.lookup(card("621356032", 19))  # 睢宁中银富登村镇银行, 15193034
+    hongan = unionpay.lookup(card("621676009", 19))  # 湖北红安长江村镇银行股份有限公司, 15535334
+    assert (suining.bank_name, suining.bank_group, suining.city) == ("睢宁中银富登村镇银行", "中银富登", "睢宁县")
+    assert (hongan.bank_name, hongan.bank_group) == ("湖北红安长江村镇银行", "长江")
+    assert suining.bank_code == derived_code("睢宁中银富登村镇银行") != hongan.bank_code
+    assert {b.code for b in unionpay.banks()} >= {suining.bank_code, hongan.bank_code}
+
+
+def test_cnaps_none_when_the_release_holds_no_branch_of_the_bank(unionpay: Resolver) -> None:
+    info = unionpay.lookup(card("621250011", 16))  # a village bank neither the directory nor CNAPS sample knows
+    assert info.city == "荣成市" and info.bank_code == derived_code(info.bank_name)
     assert (info.cnaps_code, info.branch_name, info.cnaps_match) == (None, None, "none")
+
+
+@pytest.mark.parametrize("release", ["bundled", "unionpay"])
+def test_every_cnaps_answered_is_a_branch_of_the_release_and_of_the_cards_bank(
+    release: str, request: pytest.FixtureRequest
+) -> None:
+    resolver: Resolver = request.getfixturevalue(release)
+    coverage = index_coverage(resolver.index)
+    assert (coverage.cnaps_not_in_release, coverage.cnaps_other_bank) == (0, 0)
+    assert coverage.bank == coverage.bins and coverage.cnaps.get("none", 0) < coverage.bins
 
 
 def test_card_segment_table_gives_a_region_to_a_national_issuer() -> None:

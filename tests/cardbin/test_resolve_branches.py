@@ -68,11 +68,19 @@ def test_province_branch_proper_wins_over_other_cities(table: BranchTable) -> No
     )
 
 
-def test_head_office_and_none(table: BranchTable) -> None:
-    assert table.choose(bank("ICBC"), None).cnaps_match == "head_office"
-    assert table.choose(bank("ICBC"), "5840").cnaps_code == "102100099996"  # no ICBC 深圳 branch in the sample
-    assert table.choose(bank("BJBANK"), "1000").cnaps_match == "none"  # no BJBANK branch and no head-office code
+def test_head_office_is_a_branch_of_the_table_and_none_without_one(table: BranchTable) -> None:
+    """The sample lacks ICBC's clearing code 102100099996: its head office is the branch 中国工商银行总行营业部."""
+    assert _chosen(table, "ICBC", None) == ("102100004951", "中国工商银行总行营业部", "head_office")
+    assert table.choose(bank("ICBC"), "5840").cnaps_code == "102100004951"  # no ICBC 深圳 branch in the sample
+    assert table.choose(bank("ABC"), None).cnaps_match == "none"  # no head office of ABC in the sample
+    assert table.choose(bank("BJBANK"), "1000").cnaps_match == "none"  # no BJBANK branch at all
     assert table.choose(None, "1000").cnaps_match == "none"
+
+
+def test_a_head_office_in_the_cards_province_beats_another_citys_branch(table: BranchTable) -> None:
+    """The row named 鄂尔多斯银行 itself is its head office: a 呼和浩特 card (same province) gets it, not a branch."""
+    assert table.head_offices["ORBANK"].cnaps_code == "313205057830"
+    assert _chosen(table, "ORBANK", "1910") == ("313205057830", "鄂尔多斯银行股份有限公司", "head_office")
 
 
 def test_shared_category_branches_belong_to_the_bank_named(table: BranchTable) -> None:

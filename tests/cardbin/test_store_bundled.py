@@ -23,6 +23,7 @@ def test_bundle_equals_a_fresh_build_from_the_mit_raw_files() -> None:
         "bankBIN.txt": RAW / "aespark",
         "cnaps-sample.csv": RAW / "gweesin-cnaps",
         "cities.json": RAW / "gweesin-cnaps",
+        "bin.csv": RAW / "hexindai-bcbc",
     }
     assert {s.name: s.sha256 for s in bundled.sources} == {name: sha256(d / name) for name, d in files.items()}
 

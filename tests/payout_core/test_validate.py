@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from payout_core import Recipient, Violation, channel, validate
 from payout_core.channels import channel_names
+from payout_core.validation.banks import bank_by_code
 from payout_core.validation.normalize import normalize_recipient
 from tests.payout_core.builders import company
 
@@ -258,3 +259,14 @@ def test_recipient_normalisation_is_idempotent(recipient: Recipient, channel_nam
     once = normalize_recipient(recipient, profile)
     assert normalize_recipient(once, profile) == once
     assert all(v.code != "not_normalized" for v in validate(once, profile))
+
+
+def test_every_code_in_use_for_a_bank_is_accepted_as_that_bank() -> None:
+    """BEAHK and HKBEA are one bank (东亚银行) in cardbin's directory: either code, either name, no mismatch."""
+    generic = channel("generic")
+    for code in ("HKBEA", "BEAHK"):
+        for name in ("东亚银行", "东亚银行有限公司"):
+            assert validate(person(bank_code=code, bank_name=name), generic) == [], (code, name)
+    assert generic.supports_bank("BEAHK") and generic.bank_code_for(bank_by_code("BEAHK")) == "HKBEA"  # type: ignore[arg-type]
+    [v] = validate(person(bank_code="BEAHK", bank_name="中国建设银行"), generic)
+    assert (v.field, v.code, v.suggestion) == ("bank_code", "bank_mismatch", "CCB")

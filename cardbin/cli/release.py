@@ -104,7 +104,10 @@ def _print_coverage(console: Console, coverage: Coverage, limit: int = 20) -> No
     console.print(table)
     unmapped = coverage.unmapped_issuers
     if unmapped:
-        console.print(f"{len(unmapped)} issuers map to no bank (add them to data/banks/curated.csv):")
+        console.print(
+            f"{len(unmapped)} issuers map to no bank of the directory and answer as banks of their own name "
+            "(add them to data/banks/curated.csv):"
+        )
         for issuer in unmapped[:limit]:
             console.print(f"  {issuer.issuer_name} ({issuer.issuer_code or 'no 机构代码'}): {issuer.bins} BIN rows")
         if len(unmapped) > limit:

@@ -8,6 +8,7 @@ Security Policy forbids every fetch, so it can be mailed to whoever approves the
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import polars as pl
 
+from cardbin.errors import InvalidInput
 from cardbin.model import Coverage, ReleaseInfo
 from cardbin.release.diff import BankChanges, Counts, ReleaseDiff, TableDiff, diff_releases
 from cardbin.validate.report import ReportSummary
@@ -164,7 +166,7 @@ def write_html(review: Review, path: Path) -> None:
         coverage=coverage_rows(review.old.coverage, review.new.coverage),
         bank_coverage=bank_coverage_rows(review.new.coverage),
     )
-    path.write_text(page, encoding="utf-8")
+    _write(path, page.encode(), "out")
 
 
 def _field_frame(diff: ReleaseDiff, table: str) -> pl.DataFrame:
@@ -215,9 +217,19 @@ def write_xlsx(review: Review, path: Path) -> None:
         ),
         "Coverage per bank": pl.DataFrame(bank_coverage_rows(review.new.coverage, limit=10**9)),
     }
-    with xlsxwriter.Workbook(str(path)) as book:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
         for name, frame in sheets.items():
             frame.write_excel(workbook=book, worksheet=name, autofit=frame.height <= 10_000)
+    _write(path, buffer.getvalue(), "xlsx")
+
+
+def _write(path: Path, data: bytes, option: str) -> None:
+    """InvalidInput naming the option and path when it cannot be written (no folder, no permission, disk full)."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(option, str(path), f"cannot be written ({exc.strerror or exc})") from exc
 
 
 def _listed(rows: list[dict[str, object]]) -> pl.DataFrame:

@@ -35,10 +35,12 @@ class CardTable:
 
 
 def output_format(path: Path) -> str:
-    """`.csv`, `.xlsx` or `.parquet` from the target's name; InvalidInput for anything else."""
+    """`.csv`, `.xlsx` or `.parquet` from the target's name; InvalidInput for anything else or a missing folder."""
     suffix = path.suffix.lower()
     if suffix not in WRITERS:
         raise InvalidInput("target", path.name, f"must end in {', '.join(WRITERS)} (the output format)")
+    if not path.parent.is_dir():
+        raise InvalidInput("target", str(path), "its folder does not exist")
     return suffix
 
 
@@ -93,5 +95,7 @@ def write_table(frame: pl.DataFrame, path: Path, *, excel: bool = False) -> None
             else:
                 text.write_excel(staging, autofit=frame.height <= 10_000)
         os.replace(staging, path)
+    except OSError as exc:
+        raise InvalidInput("target", str(path), f"cannot be written ({exc.strerror or exc})") from exc
     finally:
         staging.unlink(missing_ok=True)

@@ -270,6 +270,7 @@ class ReleaseStore:
             wal = staging.with_name(staging.name + ".wal")
             try:
                 if self.path.exists():
+                    check_store(self.path, write=True)  # a rename would replace a read-only file
                     if self.path.with_name(self.path.name + ".wal").exists():
                         with connect(self.path, read_only=False) as con:
                             con.execute("CHECKPOINT")  # folds the WAL of a killed writer into the file we copy

@@ -86,3 +86,8 @@ def test_an_unreadable_input_is_a_clear_error(tmp_path: Path, name: str) -> None
     code, output = _enrich(str(HOSTILE / name), str(tmp_path / "out.csv"))
     assert code == 1 and name in output and "error:" in output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_target_that_cannot_be_written_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
+    code, output = _enrich(str(HOSTILE / "cards-gbk.csv"), str(tmp_path / "missing" / "out.csv"))
+    assert code == 2 and "its folder does not exist" in output

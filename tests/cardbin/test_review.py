@@ -202,3 +202,18 @@ def test_the_workbook_holds_the_same_tables_with_every_row(
     assert sorted(sheet("Added BINs")["bin"] + "/" + sheet("Added BINs")["pan_length"]) == diff.bins.added
     assert sheet("Problems").height == len(store.load_report("2018-07").problems)
     assert sheet("Coverage per bank").height == len(store.list_releases()[1].coverage.by_bank)  # type: ignore[union-attr]
+
+
+def test_a_page_that_cannot_be_written_is_a_usage_error_naming_the_option(
+    reviewed: tuple[ReleaseStore, Path, Path, dict[str, object]], tmp_path: Path
+) -> None:
+    store = reviewed[0]
+    args = ["release", "report", "2018-06", "2018-07", "--db", str(store.path), "--json"]
+    for option, target in (("--out", tmp_path / "no" / "r.html"), ("--xlsx", tmp_path / "no" / "r.xlsx")):
+        out = ["--out", str(tmp_path / "r.html")] if option == "--xlsx" else []
+        result = runner.invoke(app, [*args, *out, option, str(target)])
+        envelope = msgspec.json.decode(result.stdout)
+        assert (result.exit_code, envelope["outcome"]) == (2, "usage")
+        assert envelope["error"].startswith(f"{option[2:]}=") and "cannot be written" in envelope["error"]
+    result = runner.invoke(app, ["release", "report", "2018-06", "2019-01", "--db", str(store.path), "--out", "x.html"])
+    assert result.exit_code == 1 and "2019-01" in result.output

@@ -8,8 +8,9 @@ From the 机构代码's last four digits (UnionPay numbers regional issuers by C
   5511 → 5510 长沙市);
 - below 1000, an ISO 3166 numeric country code other than China's: level ``overseas`` with the country's
   alpha-2 code (0344 → HK) and no domestic region;
-- else a code whose first two digits belong to one province only in the release's city table: level
-  ``province`` (3000 → 江苏省, 4900 → 河南省);
+- else a province code (…00) whose capital (…10, CNAPS numbers the capital first) the release knows, or a code
+  whose first two digits belong to one province only in the release's city table: level ``province``
+  (3000 → 3010 南京 → 江苏省, 6500 → 6510 成都 → 四川省);
 - anything else: ``unknown``, with the reason.
 
 Without a 机构代码 a regional bank's registered seat may give the region (``bank_seat``): its city, or its
@@ -78,7 +79,8 @@ class Regions:
         city = self.of_city(tail, "issuer_code")
         if city is not None:
             return city
-        province = self._provinces.get(tail[:2])
+        capital = self.cities.get(tail[:2] + "10") if tail.endswith("00") else None  # 6500 → 6510 成都 → 四川省
+        province = capital.province if capital is not None else self._provinces.get(tail[:2])
         if province is not None:
             return Region("province", province=province, source="issuer_code")
         return Region("unknown", reason=f"机构代码 {issuer_code}: {tail} is not a known CNAPS city or province code")

@@ -455,6 +455,7 @@ def test_module_level_lookup_uses_the_bundled_release(monkeypatch: pytest.Monkey
     [
         ("621076/19", "05083000", ("province", "江苏省", None)),  # 3000: a province-level code
         ("62215049/19", "01004900", ("province", "河南省", None)),
+        ("621033/19", "14526500", ("province", "四川省", None)),  # 65xx is 四川 and 重庆: 6510 成都 is the capital
         ("356827/16", "04012902", ("city", "上海市", "上海市")),  # 2902: a district of 2900 上海
         ("625901/16", "04615511", ("city", "湖南省", "长沙市")),  # 5511 → 5510 长沙
     ],

@@ -5,7 +5,14 @@ Configured from the environment (a key file keeps keys out of `ps` and shell his
   CARDBIN_API_KEYS_FILE   one key per line, `#` comments
   CARDBIN_API_KEY_HEADER  header carrying the key (default X-API-Key)
   CARDBIN_ALLOW_IPS       comma-separated addresses / CIDR networks
-The probes /healthz and /readyz need no key (load balancers have none) but do obey the allowlist.
+The probes /healthz and /readyz, and the API documentation under /schema, need no key (load balancers and
+browsers have none) but do obey the allowlist.
+
+Fails closed: a variable that is set but yields nothing (a key file whose lines are all comments,
+`CARDBIN_API_KEYS=" , "`, an empty allowlist) refuses to start instead of serving everyone.
+
+Rotating a key: add the new key beside the old one (both are accepted), restart the servers (one replica at a time
+behind a load balancer), move the clients to the new key, remove the old key, restart again.
 """
 
 from __future__ import annotations
@@ -54,11 +61,19 @@ class AccessPolicy:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AccessPolicy:
-        keys = _split(env.get("CARDBIN_API_KEYS", ""))
-        if key_file := env.get("CARDBIN_API_KEYS_FILE"):
-            lines = Path(key_file).read_text(encoding="utf-8").splitlines()
-            keys += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        return cls.build(keys, _split(env.get("CARDBIN_ALLOW_IPS", "")), env.get("CARDBIN_API_KEY_HEADER", "X-API-Key"))
+        """The policy the variables describe; InvalidInput when a variable is set but names nothing."""
+        keys: list[str] = []
+        if "CARDBIN_API_KEYS" in env:
+            keys += _required(env, "CARDBIN_API_KEYS", _split(env["CARDBIN_API_KEYS"]), "names no key")
+        if "CARDBIN_API_KEYS_FILE" in env:
+            keys += _required(env, "CARDBIN_API_KEYS_FILE", _key_file(env["CARDBIN_API_KEYS_FILE"]), _NO_KEY_IN_FILE)
+        allow: list[str] = []
+        if "CARDBIN_ALLOW_IPS" in env:
+            allow = _required(env, "CARDBIN_ALLOW_IPS", _split(env["CARDBIN_ALLOW_IPS"]), "names no address")
+        header = env.get("CARDBIN_API_KEY_HEADER", "X-API-Key").strip()
+        if not header:
+            raise InvalidInput("CARDBIN_API_KEY_HEADER", "", "is set but empty; unset it for X-API-Key")
+        return cls.build(keys, allow, header)
 
     @property
     def enabled(self) -> bool:
@@ -90,3 +105,22 @@ class AccessPolicy:
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+_NO_KEY_IN_FILE = "holds no key (every line is empty or a # comment)"
+
+
+def _key_file(path: str) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("CARDBIN_API_KEYS_FILE", path, f"cannot be read ({type(exc).__name__})") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _required(env: Mapping[str, str], name: str, found: list[str], rule: str) -> list[str]:
+    """A configured access setting that yields nothing is a mistake: refuse rather than serve without it."""
+    if not found:
+        shown = env[name] if name == "CARDBIN_API_KEYS_FILE" else ""  # never echo (partial) keys
+        raise InvalidInput(name, shown, f"{rule}; refusing to start without the access control it asks for")
+    return found

@@ -1,12 +1,17 @@
-"""The release a server answers with, and the watcher that swaps it when data staff activate another one.
+"""The release a server answers with, and the watcher that follows the release source it comes from.
 
 A request reads `ServedRelease.current` once and uses that Resolver to the end, so no answer ever mixes two
 releases. A new Resolver is built completely in the watcher thread, off the request path, then published by
 one reference assignment (atomic under the GIL): requests in flight finish on the old one.
 
-Building the index of a full-size release takes seconds, more than the 1 s a swap may take. So the watcher
-keeps two spares ready: the newest loaded release not yet active (what `release activate` will most likely
-name next) and the release served before the current one (what `release rollback` names).
+Requests never touch the source: the watcher reads the source's catalog (active month, releases) every
+`poll_interval` and keeps it in memory, so `/v1/releases` and `/readyz` cost no DuckDB connection and a flood of
+them cannot hold a lock that `release activate` waits for. When the source cannot be read, the server reports
+not-ready (and why) and keeps answering lookups from the last good release.
+
+A full-size index takes seconds and ~1 GB to build. By default another release is built when it is activated
+(the old one answers meanwhile). With `spares=True` the watcher also keeps the newest loaded release built ahead
+of activation and the previous one for a rollback: swaps within the poll interval, for the memory of two more.
 """
 
 from __future__ import annotations
@@ -16,26 +21,70 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from cardbin.errors import ReleaseNotFound
+import msgspec
+
+from cardbin.errors import ReleaseNotFound, StoreBusy
 from cardbin.model import ReleaseInfo
+from cardbin.redact import redact
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.wire import Releases
 
-if TYPE_CHECKING:
-    from cardbin.store import ReleaseStore
-
 log = logging.getLogger("cardbin.service.releases")
 
 POLL_INTERVAL = 0.25
-STANDBY_EVERY = 2.0  # seconds between looks for a newly loaded release to prepare
+CATALOG_EVERY = 2.0  # seconds between re-reads of the release list when the active month has not changed
 RETRY_AFTER = 5.0  # a release that failed to build is retried this often, not on every poll
 
 
+class ReleaseSource(Protocol):
+    """Where a server's releases come from: the DuckDB store today; other sources (a published release
+    directory) plug in by implementing these three calls. Any exception but StoreBusy means "cannot be read"."""
+
+    def describe(self) -> str: ...
+
+    def active_month(self) -> str | None: ...
+
+    def list_releases(self) -> list[ReleaseInfo]: ...
+
+    def read_release(self, month: str) -> ReleaseData: ...
+
+
+class StoreSource:
+    """The DuckDB release store (`cardbin.store.ReleaseStore`): every call opens one short read-only connection."""
+
+    def __init__(self, db: Path) -> None:
+        from cardbin.store import ReleaseStore  # DuckDB only loads when a store is configured
+
+        self._store = ReleaseStore(db)
+        self._db = db
+
+    def describe(self) -> str:
+        return str(self._db)
+
+    def active_month(self) -> str | None:
+        if not self._db.exists():
+            raise FileNotFoundError(f"{self._db}: no such file")  # an absent store is unreadable, not empty
+        return self._store.active_month()
+
+    def list_releases(self) -> list[ReleaseInfo]:
+        return self._store.list_releases()
+
+    def read_release(self, month: str) -> ReleaseData:
+        return self._store.read_release(month)
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    """`problem` is None when ready; otherwise why not (the source cannot be read, nothing loaded yet)."""
+
+    release: str | None
+    problem: str | None = None
+
+
 class ServedRelease:
-    """Either a fixed Resolver (bundled data, tests) or the active release of a DuckDB store, kept current."""
+    """Either a fixed Resolver (bundled data, tests) or the active release of a ReleaseSource, kept current."""
 
     current: Resolver
 
@@ -43,40 +92,41 @@ class ServedRelease:
         self,
         *,
         resolver: Resolver | None = None,
-        db: Path | None = None,
+        source: ReleaseSource | None = None,
         poll_interval: float = POLL_INTERVAL,
-        standby_every: float = STANDBY_EVERY,
+        spares: bool = False,
+        catalog_every: float = CATALOG_EVERY,
         build: Callable[[ReleaseData], Resolver] = Resolver.from_release,
     ) -> None:
-        self._db = db
-        self._store: ReleaseStore | None = None
-        if db is not None and resolver is None:
-            from cardbin.store import ReleaseStore  # DuckDB only loads when a store is configured
-
-            self._store = ReleaseStore(db)
+        self._source = source if resolver is None else None
         self._fixed = resolver
         self._build_resolver = build
         self._interval = poll_interval
-        self._standby_every = standby_every
+        self._keep_spares = spares
+        self._catalog_every = catalog_every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._spares: dict[str, Resolver] = {}
         self._previous: str | None = None
         self._failed: dict[str, float] = {}  # month → when its build last failed
-        self._next_standby = 0.0
+        self._next_catalog = 0.0
+        self._catalog: list[ReleaseInfo] = []
+        self._problem: str | None = None
         if resolver is not None:
             self.current = resolver
 
     def start(self) -> None:
-        """Load the release now (a server without data fails at start, loudly), then watch the store."""
-        if self._store is None:
+        """Load the release now (a server without data fails at start, loudly), then watch the source."""
+        if self._source is None:
             if self._fixed is None:
                 self.current = Resolver.open()
             return
-        month = self._store.active_month()
+        month = self._source.active_month()
         if month is None:
-            raise ReleaseNotFound(f"{self._db}: no active release; run `cardbin release activate MONTH`")
+            raise ReleaseNotFound(f"{self._source.describe()}: no active release; run `cardbin release activate MONTH`")
         self.current = self._build(month)
+        self._catalog = self._source.list_releases()
+        self._next_catalog = time.monotonic() + self._catalog_every
         self._thread = threading.Thread(target=self._watch, name="cardbin-release-watcher", daemon=True)
         self._thread.start()
 
@@ -86,48 +136,69 @@ class ServedRelease:
             self._thread.join(timeout=10)
             self._thread = None
 
+    def readiness(self) -> Readiness:
+        return Readiness(release=self.current.release, problem=self._problem)
+
     def releases(self) -> Releases:
+        """From memory. Raises ReleaseUnavailable while the source cannot be read (the list may be stale)."""
         serving = self.current.release
-        if self._store is None:
+        if self._source is None:
             info = ReleaseInfo(month=serving, loaded_at="", active=True, sources=[], counts={})
             return Releases(serving=serving, releases=[info])
-        # StoreBusy (a writer holds the file too long) propagates: answered 503, the caller retries.
-        return Releases(serving=serving, releases=self._store.list_releases())
+        if self._problem is not None:
+            raise SourceUnreadable(self._problem)
+        return Releases(serving=serving, releases=self._catalog)
 
     def poll(self) -> bool:
-        """One watcher step: True when another release was swapped in. A failed poll counts as "no change"."""
-        assert self._store is not None
+        """One watcher step: True when another release was swapped in. A failed read counts as "no change"."""
+        assert self._source is not None
+        refreshed = False
         try:
-            month = self._store.active_month()
-        except Exception as exc:  # lock conflict with a writer: try again on the next tick
-            log.debug("active_month poll failed: %s", type(exc).__name__)
+            month = self._source.active_month()
+            if month != self._active_in_catalog() or time.monotonic() >= self._next_catalog:
+                self._catalog = self._source.list_releases()
+                self._next_catalog = time.monotonic() + self._catalog_every
+                refreshed = True
+        except StoreBusy:  # a writer holds the file past the bounded wait: not a fault, look again next tick
+            log.info("release store busy; still serving %s", self.current.release)
             return False
+        except Exception as exc:
+            self._report(f"release source {self._source.describe()} cannot be read: {type(exc).__name__}: {exc}")
+            return False
+        self._report(None)
         swapped = month is not None and month != self.current.release and self._swap_to(month)
-        self._prepare_standby()
+        if self._keep_spares and refreshed:
+            self._prepare_standby()
         return swapped
+
+    def _active_in_catalog(self) -> str | None:
+        return next((r.month for r in self._catalog if r.active), None)
+
+    def _report(self, problem: str | None) -> None:
+        """Log each change of readiness once: a WARNING when the source becomes unreadable, INFO when it recovers."""
+        if problem == self._problem:
+            return
+        if problem is None:
+            log.info("release source readable again; ready")
+        else:
+            log.warning("not ready: %s; lookups still answer from release %s", problem, self.current.release)
+        self._problem = None if problem is None else redact(problem)
 
     def _swap_to(self, month: str) -> bool:
         resolver = self._spares.pop(month, None) or self._try_build(month)
         if resolver is None:
             return False
         previous, self.current = self.current, resolver
-        self._spares[previous.release] = previous
-        self._previous = previous.release
-        self._trim()
+        if self._keep_spares:
+            self._spares[previous.release] = previous
+            self._previous = previous.release
+            self._trim()
         log.info("now serving release %s (was %s)", month, previous.release)
         return True
 
     def _prepare_standby(self) -> None:
-        """Build the newest loaded release ahead of its activation (looked for every `standby_every` s)."""
-        assert self._store is not None
-        if time.monotonic() < self._next_standby:
-            return
-        self._next_standby = time.monotonic() + self._standby_every
-        try:
-            newest = max((r.month for r in self._store.list_releases()), default=None)
-        except Exception as exc:  # busy store: look again next time
-            log.debug("list_releases for standby failed: %s", type(exc).__name__)
-            return
+        """Build the newest loaded release ahead of its activation (looked for at each catalog refresh)."""
+        newest = max((r.month for r in self._catalog), default=None)
         if newest is None or newest == self.current.release or newest in self._spares:
             return
         resolver = self._try_build(newest)
@@ -155,9 +226,13 @@ class ServedRelease:
         return resolver
 
     def _build(self, month: str) -> Resolver:
-        assert self._store is not None
-        return self._build_resolver(self._store.read_release(month))
+        assert self._source is not None
+        return self._build_resolver(self._source.read_release(month))
 
     def _watch(self) -> None:
         while not self._stop.wait(self._interval):
             self.poll()
+
+
+class SourceUnreadable(Exception):
+    """The release source cannot be read: release endpoints answer 503 `not-ready` with this reason."""

@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -18,7 +19,7 @@ import pytest
 from cardbin.model import CardInfo
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.resolver import Resolver
-from cardbin.service.releases import ServedRelease
+from cardbin.service.releases import ServedRelease, StoreSource
 from cardbin.service.wire import BatchResponse, Releases
 from cardbin.store import ReleaseStore
 from tests.cardbin.test_service_harness import CLI, ROOT, STARTUP_LIMIT, card, sample_release, serve_process
@@ -43,7 +44,7 @@ def _old_active(db: Path, *, with_new: bool) -> ReleaseStore:
     return store
 
 
-def _stepped(db: Path, failing: str | None = None, **options: float) -> tuple[ServedRelease, list[str]]:
+def _stepped(db: Path, failing: str | None = None, **options: Any) -> tuple[ServedRelease, list[str]]:
     """A started-then-stopped ServedRelease, so the test drives the watcher's steps itself, and the months it built.
 
     Building the index of `failing` raises, as a broken release would.
@@ -56,7 +57,7 @@ def _stepped(db: Path, failing: str | None = None, **options: float) -> tuple[Se
             raise ValueError("index build failed")
         return Resolver.from_release(data)
 
-    served = ServedRelease(db=db, build=build, **options)
+    served = ServedRelease(source=StoreSource(db), build=build, **options)
     served.start()
     served.stop()
     return served, built
@@ -151,11 +152,11 @@ def test_activate_swaps_the_release_under_load(tmp_path: Path) -> None:
     assert f"{ICBC[:6]}*********{ICBC[-4:]}" in log.read_text(encoding="utf-8")
 
 
-def test_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp_path: Path) -> None:
-    """A full-size index takes seconds to build: activation and rollback must not wait for one."""
+def test_with_spares_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp_path: Path) -> None:
+    """A full-size index takes seconds to build: with spares, activation and rollback do not wait for one."""
     db = tmp_path / "releases.duckdb"
     store = _old_active(db, with_new=False)
-    served, built = _stepped(db, standby_every=0.0)
+    served, built = _stepped(db, spares=True, catalog_every=0.0)
     assert served.poll() is False
     assert built == [OLD]
 
@@ -170,6 +171,21 @@ def test_loaded_and_previous_releases_are_prepared_before_they_are_activated(tmp
     assert served.poll() is True
     assert served.current.release == OLD
     assert built == [OLD, NEW]  # both swaps used a prepared index
+
+
+def test_without_spares_a_release_is_built_only_when_activated(tmp_path: Path) -> None:
+    """The default: no worker spends memory on a release nobody has activated, nor keeps the one it replaced."""
+    db = tmp_path / "releases.duckdb"
+    store = _old_active(db, with_new=True)
+    served, built = _stepped(db)
+    assert served.poll() is False
+    assert built == [OLD]  # NEW is loaded but not built
+    store.activate(NEW)
+    assert served.poll() is True
+    assert served.current.release == NEW and built == [OLD, NEW]
+    store.rollback()
+    assert served.poll() is True
+    assert built == [OLD, NEW, OLD]  # OLD was not kept: rebuilt on demand
 
 
 def test_a_release_that_cannot_be_built_leaves_the_current_one_serving(tmp_path: Path) -> None:

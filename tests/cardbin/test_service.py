@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import httpx
@@ -12,8 +11,6 @@ import pytest
 from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import create_app
-from cardbin.service.logs import PanScrubber
-from cardbin.service.problems import scrub
 from cardbin.service.wire import MAX_BATCH, BatchResponse, Problem, Releases
 from tests.cardbin.test_service_harness import card, running, sample_release
 
@@ -70,17 +67,20 @@ def test_unknown_bin_is_404(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "says"),
     [
-        ({"card_number": 6222021234567890}, "card_number"),
-        ({}, "card_number"),
-        ([ICBC], "body"),
+        ({"card_number": 6222021234567890}, "card_number", "str"),
+        ({}, "body", "card_number"),
+        ([ICBC], "body", "object"),
+        ({"card_number": "1" * 65}, "card_number", "64"),
     ],
 )
-def test_malformed_body_is_422_naming_the_field(http: httpx.Client, body: object, field: str) -> None:
-    found = problem(http.post("/v1/cards/lookup", json=body), 422, "malformed-request")
+def test_malformed_body_is_422_naming_the_field(http: httpx.Client, body: object, field: str, says: str) -> None:
+    response = http.post("/v1/cards/lookup", json=body)
+    found = problem(response, 422, "malformed-request")
     assert found.field == field
-    assert "6222021234567890" not in found.detail
+    assert found.reason is not None and says in found.reason
+    assert "6222021234567890" not in response.text and ICBC not in response.text
 
 
 def test_missing_body_is_422(http: httpx.Client) -> None:
@@ -89,7 +89,8 @@ def test_missing_body_is_422(http: httpx.Client) -> None:
 
 
 def test_unparsable_json_is_422_and_never_echoes_the_card(http: httpx.Client) -> None:
-    response = http.post("/v1/cards/lookup", content=b'{"card_number": ' + ICBC.encode(), headers={})
+    body = b'{"card_number": ' + ICBC.encode()
+    response = http.post("/v1/cards/lookup", content=body, headers={"content-type": "application/json"})
     problem(response, 422, "malformed-request")
     assert ICBC not in response.text
 
@@ -178,7 +179,8 @@ def test_unknown_route_and_method_are_problems(http: httpx.Client) -> None:
 
 
 def test_oversized_body_is_413(http: httpx.Client) -> None:
-    response = http.post("/v1/cards/batch", content=b'{"card_numbers": ["' + b"1" * (2 << 20) + b'"]}')
+    body = b'{"card_numbers": ["' + b"1" * (2 << 20) + b'"]}'
+    response = http.post("/v1/cards/batch", content=body, headers={"content-type": "application/json"})
     problem(response, 413, "request-too-large")
 
 
@@ -196,18 +198,3 @@ def test_openapi_schema_lists_every_endpoint(http: httpx.Client) -> None:
         "/healthz",
         "/readyz",
     }
-
-
-def test_scrub_masks_card_numbers_in_free_text_only() -> None:
-    assert scrub(f"got {ICBC} and 6222 0212 3456 7890 123") == (
-        f"got {ICBC[:6]}{'*' * 9}{ICBC[-4:]} and 622202*********0123"
-    )
-    assert scrub("limit=20 month 2026-10") == "limit=20 month 2026-10"
-
-
-def test_access_log_records_are_scrubbed() -> None:
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s"', ("1.2.3.4", "GET", f"/v1/bins/{ICBC}"), None
-    )
-    assert PanScrubber().filter(record)
-    assert ICBC not in record.getMessage()

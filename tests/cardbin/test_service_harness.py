@@ -112,11 +112,31 @@ def running(app: Litestar) -> Iterator[str]:
 
 
 @contextmanager
-def serve_process(db: Path, env: Mapping[str, str] = {}, workers: int = 1) -> Iterator[tuple[str, Path]]:
+def serve_process(
+    db: Path, env: Mapping[str, str] = {}, workers: int = 1, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, Path]]:
     """`cardbin serve --db DB` in a subprocess; yields (base URL, file holding its log)."""
     port = free_port()
-    log = db.parent / f"serve-{port}.log"
-    command = [*CLI, "serve", "--port", str(port), "--db", str(db), "--workers", str(workers)]
+    command = [*CLI, "serve", "--port", str(port), "--db", str(db), "--workers", str(workers), *options]
+    with _process(command, port, db.parent / f"serve-{port}.log", env) as running:
+        yield running
+
+
+@contextmanager
+def factory_process(directory: Path, *server_args: str, env: Mapping[str, str] = {}) -> Iterator[tuple[str, Path]]:
+    """A plain `uvicorn --factory cardbin.service.app:app_from_env` (no cardbin CLI around it): what an operator
+    who runs the app under their own ASGI server gets. Yields (base URL, file holding its log)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "cardbin.service.app:app_from_env", "--port", str(port),
+        *server_args,
+    ]  # fmt: skip
+    with _process(command, port, directory / f"uvicorn-{port}.log", env) as running:
+        yield running
+
+
+@contextmanager
+def _process(command: list[str], port: int, log: Path, env: Mapping[str, str]) -> Iterator[tuple[str, Path]]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
     base_url = f"http://127.0.0.1:{port}"

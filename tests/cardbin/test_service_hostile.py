@@ -351,6 +351,11 @@ def test_activation_succeeds_during_a_flood_of_release_listings(tmp_path: Path) 
             stop.set()
             for t in threads:
                 t.join()
-        final = msgspec.json.decode(httpx.get(f"{url}/v1/releases").content, type=Releases)
+        deadline = time.monotonic() + STARTUP_LIMIT  # each worker sees the last activation within its poll
+        while (final := msgspec.json.decode(httpx.get(f"{url}/v1/releases").content, type=Releases)).serving != (
+            "2026-09"
+        ) and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert len(statuses) > 100 and set(statuses) == {200}
+    assert final.serving == "2026-09"
     assert [r.month for r in final.releases if r.active] == ["2026-09"]

@@ -54,9 +54,10 @@ class AccessLog:
     """Access lines written in batches: at most `FLUSH_EVERY` s late, or as soon as `BATCH` lines wait.
 
     Through the logging module each line costs a record, the masking factory, a formatter and a write: measured
-    at a third of a lookup's CPU (issue 12). Here a request costs one f-string and an append; a thread writes. Paths and query strings are
-    masked with `redact` (percent-encoded and Unicode spellings included). Writes to stdout are cut at line ends
-    and kept under PIPE_BUF, so the lines of several workers sharing one pipe never interleave.
+    at a third of a lookup's CPU (issue 12). Here a request costs one f-string and an append; a thread writes.
+    Paths and query strings are masked with `redact` (percent-encoded and Unicode spellings included). Writes to
+    stdout are cut at line ends and kept under PIPE_BUF, so the lines of several workers sharing one pipe never
+    interleave.
     """
 
     FLUSH_EVERY = 0.5

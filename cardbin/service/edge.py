@@ -51,7 +51,7 @@ def _refused_media_type(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 
 
 class AccessLog:
-    """Access lines written in batches: at most `FLUSH_EVERY` s late, or as soon as `BATCH` lines wait.
+    """Access lines written in batches by a thread: at most `FLUSH_EVERY` s late, sooner when `BATCH` lines wait.
 
     Through the logging module each line costs a record, the masking factory, a formatter and a write: measured
     at a third of a lookup's CPU (issue 12). Here a request costs one f-string and an append; a thread writes.
@@ -68,6 +68,7 @@ class AccessLog:
         self._lines: deque[str] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._second = 0
         self._stamp = ""
         self._thread: threading.Thread | None = None
@@ -80,12 +81,13 @@ class AccessLog:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
         self.flush()
 
-    def record(self, scope: Scope, status: int, started: float) -> None:
+    def record(self, scope: Scope, status: int, started: float, method: str) -> None:
         now = time.time()
         second = int(now)
         if second != self._second:  # one strftime per second, not per line
@@ -94,11 +96,11 @@ class AccessLog:
         query = scope.get("query_string")
         target = f"{scope['path']}?{query.decode('latin-1')}" if query else scope["path"]
         self._lines.append(
-            f'{self._stamp} {client[0] if client else "-"} "{scope["method"]} {redact(target)}" {status} '
+            f'{self._stamp} {client[0] if client else "-"} "{method} {redact(target)}" {status} '
             f"{(time.perf_counter() - started) * 1e3:.2f}ms\n"
         )
         if len(self._lines) >= self.BATCH:
-            self.flush()
+            self._wake.set()  # the writer thread flushes: no write on the event loop
 
     def flush(self) -> None:
         with self._lock:
@@ -115,7 +117,9 @@ class AccessLog:
                 self._write(b"".join(chunk))
 
     def _run(self) -> None:
-        while not self._stop.wait(self.FLUSH_EVERY):
+        while not self._stop.is_set():
+            self._wake.wait(self.FLUSH_EVERY)
+            self._wake.clear()
             try:
                 self.flush()
             except OSError:  # stdout closed at shutdown: nothing left to write to
@@ -138,8 +142,8 @@ class Edge:
         started = time.perf_counter()
         status = 0
         head = method == "HEAD"
-        if head:
-            scope["method"] = "GET"
+        if head:  # a copy: the server keeps seeing HEAD (uvicorn then expects no body despite Content-Length)
+            scope = {**scope, "method": "GET"}
 
         deadline = 0.0
 
@@ -170,9 +174,7 @@ class Edge:
             await self.app(scope, receive_bounded, send_observed)
         finally:
             if self.access_log is not None:
-                if head:
-                    scope["method"] = "HEAD"
-                self.access_log.record(scope, status, started)
+                self.access_log.record(scope, status, started, method)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         problem = simple(
@@ -186,4 +188,4 @@ class Edge:
         await send({"type": "http.response.start", "status": problem.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if self.access_log is not None:
-            self.access_log.record(scope, problem.status, time.perf_counter())
+            self.access_log.record(scope, problem.status, time.perf_counter(), scope["method"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -11,6 +13,7 @@ import pytest
 from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import create_app
+from cardbin.service.edge import AccessLog
 from cardbin.service.wire import MAX_BATCH, BatchResponse, Problem, Releases
 from tests.cardbin.test_service_harness import card, running, sample_release
 
@@ -198,3 +201,22 @@ def test_openapi_schema_lists_every_endpoint(http: httpx.Client) -> None:
         "/healthz",
         "/readyz",
     }
+
+
+def test_access_log_masks_and_writes_whole_lines_in_pipe_sized_chunks() -> None:
+    chunks: list[bytes] = []
+    log = AccessLog(write=chunks.append)
+    scope = {
+        "method": "GET",
+        "path": f"/v1/bins/{ICBC}",
+        "query_string": f"q={ICBC}".encode(),
+        "client": ("1.2.3.4", 5),
+    }
+    for _ in range(200):
+        log.record(scope, 422, time.perf_counter(), "GET")
+    log.flush()
+    assert all(len(c) <= select.PIPE_BUF and c.endswith(b"\n") for c in chunks) and len(chunks) > 1
+    lines = b"".join(chunks).decode().splitlines()
+    masked = f"{ICBC[:6]}*********{ICBC[-4:]}"
+    assert len(lines) == 200 and ICBC not in "".join(lines)
+    assert f'1.2.3.4 "GET /v1/bins/{masked}?q={masked}" 422 ' in lines[0]

@@ -238,8 +238,13 @@ def test_a_body_not_declared_json_is_415(base_url: str, content_type: str | None
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/v1/banks", "/v1/bins/622202", "/schema/openapi.json"])
-def test_head_answers_every_get_route_without_a_body(base_url: str, path: str) -> None:
-    get, head = httpx.get(base_url + path), httpx.head(base_url + path)
+def test_head_answers_every_get_route_without_a_body(
+    base_url: str, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        get, head = httpx.get(base_url + path), httpx.head(base_url + path)
+        time.sleep(0.2)  # the server's own complaint (a body it did not expect) would come after the answer
+    assert not caplog.records
     assert head.status_code == get.status_code == 200
     assert head.content == b""
     assert head.headers["content-length"] == str(len(get.content))

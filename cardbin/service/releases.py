@@ -65,9 +65,7 @@ class StoreSource:
         return str(self._db)
 
     def active_month(self) -> str | None:
-        if not self._db.exists():
-            raise FileNotFoundError(f"{self._db}: no such file")  # an absent store is unreadable, not empty
-        return self._store.active_month()
+        return self._store.active_month()  # StoreUnavailable for a missing, unreadable or corrupt file
 
     def list_releases(self) -> list[ReleaseInfo]:
         return self._store.list_releases()

@@ -13,9 +13,9 @@ import click
 from cardbin.cli.output import EXIT_USAGE, Envelope, emit
 
 
-def _usage_envelope(ctx_name: str, args: list[str], exc: click.UsageError) -> click.exceptions.Exit:
+def _usage_envelope(command: str, exc: click.UsageError) -> click.exceptions.Exit:
     """With --json on the command line, a usage error is answered with the envelope too (and still exit 2)."""
-    emit(Envelope(command=ctx_name, outcome="usage", exit_code=EXIT_USAGE, error=exc.format_message()))
+    emit(Envelope(command=command, outcome="usage", exit_code=EXIT_USAGE, error=exc.format_message()))
     return click.exceptions.Exit(EXIT_USAGE)
 
 
@@ -32,7 +32,7 @@ class EnvelopeCommand(click.Command):
             if not wants_json:
                 raise
             name = " ".join(filter(None, (parent.command_path if parent else None, info_name))).removeprefix("cardbin ")
-            raise _usage_envelope(name, args, exc) from exc
+            raise _usage_envelope(name, exc) from exc
 
 
 class EnvelopeGroup(click.Group):
@@ -48,7 +48,7 @@ class EnvelopeGroup(click.Group):
         except click.UsageError as exc:
             if "--json" not in args:
                 raise
-            raise _usage_envelope(ctx.command_path.removeprefix("cardbin "), args, exc) from exc
+            raise _usage_envelope(ctx.command_path.removeprefix("cardbin "), exc) from exc
 
 
 @click.group(

@@ -69,6 +69,8 @@ class Router:
         transaction, all of a round's chains in one round trip. An order that cannot be routed (not approved,
         already routed: IllegalTransition; unknown: UnknownOrder) raises; the orders before it in the batch stay
         routed and the ones after it approved."""
+        if not orders:
+            return []
         ids = [o if isinstance(o, int) else o.id for o in orders]
         seen = {o.id: o for o in orders if isinstance(o, Order)}
         done: dict[int, Order] = {}
@@ -76,8 +78,6 @@ class Router:
         refused: Exception | None = None
         for _ in range(ROUTE_ATTEMPTS + len(ids)):
             pending = [i for i in ids if i not in done]
-            if not pending:
-                break
             table_now = self._routing
             if refused is not None or table_now is None or any(i not in seen for i in pending):
                 seen, table_now, money = self._read(pending, day, with_money=refused is not None)
@@ -87,6 +87,8 @@ class Router:
             ]
             committed, refused = self._send(plans, table_now, at, day)
             done.update((p.order.id, p.order) for p in plans[:committed])
+            if refused is None:
+                break
             if isinstance(refused, BrokenLink) and refused.link == ROUTES_CHANGED:
                 self._routing = None
         else:

@@ -1,7 +1,9 @@
 """`payout-core validate`: check a JSONL file of recipients against a channel from the shell.
 
 Exit code 0 when every recipient is dispatch-ready, 1 when any line has a violation, 2 when the channel or the
-file cannot be used, so a batch job can stop before anything is sent.
+file cannot be used, so a batch job can stop before anything is sent. Each card is looked up in cardbin's active
+release (CARDBIN_DB, else the bundled one) and its bank checked against the one the line names, unless
+`--no-bin-check`: a file labelled with the wrong bank must not pass as ok.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from typing import Annotated
 import msgspec
 import typer
 
+from cardbin.redact import redact
 from payout_core.channels import UnknownChannel, channel
 from payout_core.recipient import Recipient
-from payout_core.validation import PrepareError, Violation, prepare, validate
-from payout_core.validation.prepare import CardResolver
-from payout_core.validation.violation import redact
+from payout_core.validation import CardResolver, PrepareError, Violation, prepare, validate
+from payout_core.validation.card import default_resolver
 
 app = typer.Typer(
     name="payout-core",
@@ -43,14 +45,16 @@ def _decode_violation(exc: msgspec.MsgspecError) -> Violation:
     return Violation(field=field, code="format", message=_PATH.sub("", text))
 
 
-def _check_line(raw: bytes, number: int, profile_name: str, resolver: CardResolver | None) -> LineReport:
+def _check_line(
+    raw: bytes, number: int, profile_name: str, resolver: CardResolver | None, *, with_prepare: bool
+) -> LineReport:
     try:
         recipient = msgspec.json.decode(raw, type=Recipient)
     except msgspec.MsgspecError as exc:
         return LineReport(line=number, ok=False, violations=[_decode_violation(exc)])
     profile = channel(profile_name)
-    if resolver is None:
-        violations = validate(recipient, profile)
+    if resolver is None or not with_prepare:
+        violations = validate(recipient, profile, resolver, bin_check=resolver is not None)
         return LineReport(line=number, ok=not violations, violations=violations)
     try:
         prepared = prepare(recipient, profile, resolver)
@@ -80,8 +84,14 @@ def validate_command(
     channel_name: Annotated[str, typer.Option("--channel", help="Channel profile, e.g. wechat_bank.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON report per input line.")] = False,
     with_prepare: Annotated[
-        bool, typer.Option("--prepare", help="Fill bank fields from cardbin's bundled release first (as dispatch).")
+        bool, typer.Option("--prepare", help="Fill bank fields from cardbin's active release first (as dispatch).")
     ] = False,
+    bin_check: Annotated[
+        bool,
+        typer.Option(
+            "--bin-check/--no-bin-check", help="Check each card's bank, type and length against its BIN (default)."
+        ),
+    ] = True,
 ) -> None:
     """Print every violation of every recipient of FILE for the channel."""
     try:
@@ -90,17 +100,13 @@ def validate_command(
     except (UnknownChannel, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    resolver: CardResolver | None = None
-    if with_prepare:
-        from cardbin.resolve import Resolver
-
-        resolver = Resolver.open()
+    resolver = default_resolver() if bin_check or with_prepare else None
     encoder = msgspec.json.Encoder()
     failed = total = 0
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        report = _check_line(raw, number, channel_name, resolver)
+        report = _check_line(raw, number, channel_name, resolver, with_prepare=with_prepare)
         total += 1
         failed += not report.ok
         if as_json:

@@ -7,12 +7,19 @@ from typing import Literal
 import msgspec
 
 from cardbin.pan import mask
+from cardbin.redact import redact
 
 AccountType = Literal["personal", "corporate"]  # 对私 / 对公
+# Personal data beside the name: masked wherever a recipient is shown, encrypted at rest (issue 15).
+PERSONAL_FIELDS = ("account_no", "id_no", "mobile")
 
 
 class Recipient(msgspec.Struct, frozen=True, kw_only=True):
-    """A payee and the payout amount (integer fen). Optional fields may be filled by `prepare` from cardbin."""
+    """A payee and the payout amount (integer fen). Optional fields may be filled by `prepare` from cardbin.
+
+    `id_no` (身份证) and `mobile` are what some channels verify against the card (Baofoo: 对私必填);
+    `purpose` is the payout's stated use (Lianlian `info_order`, Baofoo `trans_summary`).
+    """
 
     name: str
     account_no: str
@@ -26,12 +33,16 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     cnaps_code: str | None = None
     id_no: str | None = None
     mobile: str | None = None
+    purpose: str | None = None
 
     def __repr__(self) -> str:
-        """The account number masked, so a recipient (or an order holding one) can never leak it into a log."""
-        fields = ", ".join(
-            f"{name}={(mask(value) if name == 'account_no' else value)!r}"
-            for name in self.__struct_fields__
-            if (value := getattr(self, name)) is not None
-        )
+        """Personal numbers masked, so a recipient (or an order holding one) can never leak them into a log."""
+        shown = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        fields = ", ".join(f"{name}={_shown(name, value)!r}" for name, value in shown if value is not None)
         return f"Recipient({fields})"
+
+
+def _shown(field: str, value: object) -> object:
+    if field not in PERSONAL_FIELDS or not isinstance(value, str):
+        return value
+    return mask(value) if field == "account_no" else redact(value)

@@ -32,10 +32,44 @@ class UnknownChannel(PayoutError, LookupError):
         super().__init__(f"channel={name!r}: no such profile; known channels: {', '.join(known)}")
 
 
+# Keys that are not rules; a table listed in _WHOLE_TABLES is one rule (a code list), others are one per key.
+_NOT_RULES = frozenset({"name", "title", "sources", "requires"})
+_WHOLE_TABLES = frozenset({"bank_codes", "outcomes"})
+
+
+def _rule_keys(raw: dict[str, object]) -> list[str]:
+    """The rules a profile file sets: top-level keys, and `table.key` for each key of a rule table."""
+    keys = []
+    for key, value in raw.items():
+        if key in _NOT_RULES:
+            continue
+        if isinstance(value, dict) and key not in _WHOLE_TABLES:
+            keys += [f"{key}.{sub}" for sub in value]
+        else:
+            keys.append(key)
+    return keys
+
+
+def _check_sources(path: Path, raw: dict[str, object], profile: ChannelProfile) -> None:
+    """Every rule set in the file has a source or an assumption (per key or for its whole table), none stale."""
+    covered = set(profile.sources)
+    keys = _rule_keys(raw)
+    missing = [k for k in keys if k not in covered and k.split(".", 1)[0] not in covered]
+    if missing:
+        raise ProfileError(path, missing[0], "sets a rule with no entry in [sources] (a source, or 'assumption: why')")
+    stale = sorted(covered - {k for key in keys for k in (key, key.split(".", 1)[0])})
+    if stale:
+        raise ProfileError(path, f"sources.{stale[0]}", "names no rule this file sets")
+    empty = [k for k, v in profile.sources.items() if not v.strip()]
+    if empty:
+        raise ProfileError(path, f"sources.{empty[0]}", "is empty")
+
+
 def load_profile(path: Path) -> ChannelProfile:
     """Decode and check one profile file; its `name` must match the file name so lookups cannot drift."""
     try:
-        profile = msgspec.toml.decode(path.read_bytes(), type=ChannelProfile)
+        raw = msgspec.toml.decode(path.read_bytes())
+        profile = msgspec.convert(raw, ChannelProfile)
     except msgspec.ValidationError as e:
         m = _AT.match(str(e))
         key, reason = (m["key"].lstrip("."), m["reason"]) if m else ("", str(e))
@@ -44,6 +78,7 @@ def load_profile(path: Path) -> ChannelProfile:
         raise ProfileError(path, "", f"not valid TOML: {e}") from e
     if profile.name != path.stem:
         raise ProfileError(path, "name", f"is {profile.name!r} but the file is named {path.stem!r}")
+    _check_sources(path, raw, profile)
     return profile
 
 

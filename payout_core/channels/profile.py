@@ -1,7 +1,8 @@
 """The channel profile: everything payout_core must know about one channel, decoded from its TOML file.
 
 Profiles are data so that a channel fact can be corrected without touching code; the Structs forbid unknown
-keys so a typo in a file is refused at load instead of silently ignored.
+keys so a typo in a file is refused at load instead of silently ignored. Every rule a file sets names where it
+comes from in `sources` (or says it is an assumption); the loader refuses a rule without one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from payout_core.errors import InvalidInput
 from payout_core.names.rules import NameRules
 from payout_core.recipient import AccountType
 
-# Which of cardbin's bank codes a channel speaks: Alipay-style short code (Bank.code), WeChat's numeric list
-# (Bank.wechat_code) or the 8-digit UnionPay institution code Huifu and others use (Bank.huifu_code).
-BankCodeScheme = Literal["alipay", "wechat", "huifu"]
+# Which code a channel wants for a bank: cardbin's own short code (ICBC), the 4-digit UnionPay institution code
+# (0102), the 8-digit form of it (01020000), or the channel's own list in `bank_codes` (WeChat's 1002 …).
+BankCodeScheme = Literal["cardbin", "unionpay4", "unionpay8", "table"]
 Fen = Annotated[int, msgspec.Meta(ge=0)]
 Length = Annotated[int, msgspec.Meta(ge=1)]
 # Fields a requirement may name; name and account_no are always required and need no entry.
-RecipientField = Literal["bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile"]
+RecipientField = Literal[
+    "bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile", "purpose"
+]
+# What a channel does with a 15-digit 身份证 number issued before 1999: upgrade it to the 18-digit form
+# (GB 11643-1999: century 19 inserted, check character appended) or refuse it, so a person supplies the new one.
+LegacyIdPolicy = Literal["upgrade", "refuse"]
+# Personal fields a channel may receive without requiring them: checked whenever given.
+CarriedField = Literal["id_no", "mobile"]
+# Where a source string starts like this, the rule is our assumption, not a documented fact.
+ASSUMPTION = "assumption"
 
 
 class Requirement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,6 +40,13 @@ class Requirement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     any_of: tuple[tuple[RecipientField, ...], ...]
     account_types: tuple[AccountType, ...] = ("personal", "corporate")
+    source: Annotated[str, msgspec.Meta(min_length=1)]
+
+    def label(self) -> str:
+        """The rule in a few words: `requires province+city+branch_name or cnaps_code (corporate)`."""
+        fields = " or ".join("+".join(group) for group in self.any_of)
+        whom = "" if len(self.account_types) == 2 else f" ({', '.join(self.account_types)})"
+        return f"requires {fields}{whom}"
 
 
 class AccountRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -79,41 +96,62 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     title: str
     account_types: Annotated[tuple[AccountType, ...], msgspec.Meta(min_length=1)]
     amount_min: Fen
-    amount_max: Fen
-    bank_code_scheme: BankCodeScheme
+    # None: no per-payout maximum is documented (the contract's limit applies, and the channel refuses above it).
+    amount_max: Fen | None = None
+    # The same card, per merchant and day; enforced at routing (payout_core.limits.channel).
     daily_card_limit: Fen | None = None
-    # Per-payout maximum for corporate payees when it differs from amount_max (Alipay: 50,000 vs 100,000 CNY).
-    corporate_amount_max: Fen | None = None
-    # cardbin bank codes the channel accepts; empty = every bank that has a code in the channel's scheme.
-    banks: tuple[str, ...] = ()
+    # Everything the merchant pays out through the channel in a day (WeChat: 100,000 CNY).
+    daily_limit: Fen | None = None
+    bank_code_scheme: BankCodeScheme
+    # cardbin bank code → the channel's code, for the "table" scheme; a bank not listed cannot be paid.
+    bank_codes: dict[str, str] = msgspec.field(default_factory=dict)
     card_types: tuple[CardType, ...] = ("debit", "credit", "semi_credit", "prepaid")
-    # Cards have 12–19 digits; corporate account lengths differ by bank, so their default range is generous.
-    personal_account: AccountRules = msgspec.field(default_factory=lambda: AccountRules(min_length=12, max_length=19))
-    corporate_account: AccountRules = msgspec.field(default_factory=lambda: AccountRules(min_length=8, max_length=32))
-    personal_name: NameRules = msgspec.field(default_factory=NameRules)
-    corporate_name: NameRules = msgspec.field(default_factory=NameRules)
+    # Rules per account type; required for each type in account_types, absent for a type the channel cannot pay.
+    personal_account: AccountRules | None = None
+    corporate_account: AccountRules | None = None
+    personal_name: NameRules | None = None
+    corporate_name: NameRules | None = None
     requires: tuple[Requirement, ...] = ()
+    carries: tuple[CarriedField, ...] = ()
+    # How a 15-digit 身份证 number is treated where the channel takes ID numbers (see LegacyIdPolicy).
+    legacy_id: LegacyIdPolicy = "refuse"
     batch_max: Length | None = None
     requests_per_second: Length | None = None
     outcomes: Outcomes = msgspec.field(default_factory=Outcomes)
-    sources: tuple[str, ...] = ()
+    # Rule key (`amount_max`, or `personal_name.max_length` for one key of a table) → document, SDK file and
+    # section, or "assumption: why". The loader checks that every rule the file sets has one.
+    sources: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.amount_min > min(self.amount_max, self.corporate_amount_max or self.amount_max):
-            raise InvalidInput("amount_min", str(self.amount_min), "exceeds the maximum amount")
-        unknown = [code for code in self.banks if default_directory().by_code(code) is None]
+        if self.amount_max is not None and self.amount_min > self.amount_max:
+            raise InvalidInput("amount_min", str(self.amount_min), f"exceeds amount_max {self.amount_max}")
+        for kind in self.account_types:
+            if self.account_rules(kind) is None or self.name_rules(kind) is None:
+                raise InvalidInput("account_types", kind, f"{kind}_account and {kind}_name are required for it")
+        if (self.bank_code_scheme == "table") != bool(self.bank_codes):
+            raise InvalidInput(
+                "bank_codes", str(len(self.bank_codes)), 'must be given exactly when bank_code_scheme is "table"'
+            )
+        directory = default_directory()
+        unknown = [code for code in self.bank_codes if directory.by_code(code) is None]
         if unknown:
-            raise InvalidInput("banks", ", ".join(unknown), "not in cardbin's bank directory")
+            raise InvalidInput("bank_codes", ", ".join(unknown), "not in cardbin's bank directory")
+        # Keys are the directory's canonical codes: an alias would never match the bank a lookup answers.
+        aliases = {key: bank.code for key in self.bank_codes if (bank := directory.by_code(key)) and bank.code != key}
+        if aliases:
+            wanted = ", ".join(f"{key} → {code}" for key, code in aliases.items())
+            raise InvalidInput("bank_codes", wanted, "must use cardbin's canonical codes")
 
     def bank_code_for(self, bank: Bank) -> str | None:
         """The channel's own code for a bank, or None when the channel cannot pay it."""
-        if self.banks and bank.code not in self.banks:
+        if self.bank_code_scheme == "table":
+            return self.bank_codes.get(bank.code)
+        if self.bank_code_scheme == "cardbin":
+            return bank.code
+        prefix = bank.unionpay_prefixes[0] if bank.unionpay_prefixes else None
+        if prefix is None:
             return None
-        if self.bank_code_scheme == "wechat":
-            return bank.wechat_code
-        if self.bank_code_scheme == "huifu":
-            return bank.huifu_code
-        return bank.code
+        return prefix if self.bank_code_scheme == "unionpay4" else bank.huifu_code
 
     def supports_bank(self, bank_code: str | None) -> bool:
         """Whether the channel can pay a bank given by its cardbin code (CardInfo.bank_code, Bank.code)."""
@@ -122,13 +160,18 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         bank = default_directory().by_code(bank_code)
         return bank is not None and self.bank_code_for(bank) is not None
 
-    def name_rules(self, account_type: AccountType) -> NameRules:
+    def name_rules(self, account_type: AccountType) -> NameRules | None:
         return self.corporate_name if account_type == "corporate" else self.personal_name
 
-    def account_rules(self, account_type: AccountType) -> AccountRules:
+    def account_rules(self, account_type: AccountType) -> AccountRules | None:
         return self.corporate_account if account_type == "corporate" else self.personal_account
 
-    def max_amount(self, account_type: AccountType) -> int:
-        if account_type == "corporate" and self.corporate_amount_max is not None:
-            return self.corporate_amount_max
-        return self.amount_max
+    def checks(self, field: CarriedField, account_type: AccountType) -> bool:
+        """Whether the channel receives this personal field for the account type (so a given value is checked)."""
+        return field in self.carries or any(
+            account_type in req.account_types and any(field in group for group in req.any_of) for req in self.requires
+        )
+
+    def provenance(self) -> list[tuple[str, str]]:
+        """Every rule of the profile (its key, or a requirement's label) with its source or assumption."""
+        return [*self.sources.items(), *((r.label(), r.source) for r in self.requires)]

@@ -15,6 +15,8 @@ OPEN_BRACKETS = frozenset("(\uff08")
 CLOSE_BRACKETS = frozenset(")\uff09")
 # Zero-width characters arrive with copy-paste and are invisible to the person checking the name.
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# Punctuation of registered Latin names: MARY-JANE O'NEIL (also with the typographic apostrophe), J. SMITH.
+LATIN_PUNCTUATION = frozenset("-'.\u2019")
 
 CharClass = Literal["cjk", "latin", "digit", "space", "dot", "bracket", "other"]
 

@@ -7,6 +7,7 @@ from typing import Literal
 import msgspec
 
 from payout_core.names.chars import (
+    LATIN_PUNCTUATION,
     MIDDLE_DOT,
     OPEN_BRACKETS,
     PLAIN_CJK,
@@ -17,9 +18,7 @@ from payout_core.names.chars import (
 )
 from payout_core.names.rules import NameRules
 
-NameProblemCode = Literal[
-    "required", "script", "character", "middle_dot", "space", "bracket", "too_short", "too_long", "charset"
-]
+NameProblemCode = Literal["required", "character", "middle_dot", "bracket", "too_short", "too_long", "charset"]
 _SHOWN = 5  # offending characters listed in a message
 
 
@@ -34,19 +33,13 @@ def _listed(chars: list[str]) -> str:
     return ", ".join(describe(c) for c in unique[:_SHOWN]) + more
 
 
-def _dot_problem(name: str, rules: NameRules, dots: list[int]) -> NameProblem | None:
-    if rules.middle_dot == "reject":
-        return NameProblem(
-            "middle_dot", f"contains the dot {_listed([name[i] for i in dots])}; this channel refuses dotted names"
-        )
+def _dot_problem(name: str, dots: list[int]) -> NameProblem | None:
     if any(i == 0 or i == len(name) - 1 or name[i + 1] == MIDDLE_DOT for i in dots):
         return NameProblem("middle_dot", "a middle dot must stand between two parts of the name")
     return None
 
 
-def _bracket_problem(name: str, rules: NameRules, brackets: list[int]) -> NameProblem | None:
-    if rules.brackets == "reject":
-        return NameProblem("bracket", f"contains {_listed([name[i] for i in brackets])}; brackets are not allowed")
+def _bracket_problem(name: str, brackets: list[int]) -> NameProblem | None:
     depth = 0
     for i in brackets:
         depth += 1 if name[i] in OPEN_BRACKETS else -1
@@ -58,12 +51,12 @@ def _bracket_problem(name: str, rules: NameRules, brackets: list[int]) -> NamePr
 
 
 def _length_problem(name: str, rules: NameRules) -> NameProblem | None:
+    if len(name) < rules.min_length:
+        return NameProblem("too_short", f"has {len(name)} character(s); at least {rules.min_length} are needed")
     if rules.length_unit == "gbk_bytes":
         size, unit = gbk_bytes(name), "GBK bytes"
     else:
         size, unit = len(name), "characters"
-    if size < rules.min_length:
-        return NameProblem("too_short", f"has {size} {unit}; at least {rules.min_length} are needed")
     if size > rules.max_length:
         return NameProblem("too_long", f"has {size} {unit}; at most {rules.max_length} are allowed")
     return None
@@ -73,26 +66,25 @@ def name_problems(name: str, rules: NameRules) -> list[NameProblem]:
     """Every rule the name breaks; an empty list when the channel can take it as written."""
     if not name.strip():
         return [NameProblem("required", "is empty")]
-    if "cjk" in rules.scripts and PLAIN_CJK.fullmatch(name):  # the common case: only the length can be wrong
+    if PLAIN_CJK.fullmatch(name):  # the common case: only the length and the charset can be wrong
         return [p for p in (_length_problem(name, rules),) if p is not None] + _charset_problems(name, rules)
     by_class: dict[str, list[int]] = {}
     for i, ch in enumerate(name):
         by_class.setdefault(classify(ch), []).append(i)
-    problems: list[NameProblem] = []
-    for script in ("cjk", "latin"):
-        if script in by_class and script not in rules.scripts:
-            allowed = " and ".join(rules.scripts)
-            problems.append(NameProblem("script", f"is written in {script} script; this channel takes {allowed} only"))
-    other = [name[i] for i in by_class.get("other", []) if name[i] not in rules.extra_chars]
+    latin = "latin" in by_class
+    other = [
+        ch
+        for ch in (name[i] for i in by_class.get("other", []))
+        if ch not in rules.extra_chars and not (latin and ch in LATIN_PUNCTUATION)
+    ]
     if not rules.digits:
         other += [name[i] for i in by_class.get("digit", [])]
+    problems: list[NameProblem] = []
     if other:
         problems.append(NameProblem("character", f"contains {_listed(other)}, not allowed in a name"))
-    if "space" in by_class and rules.spaces != "collapse":
-        problems.append(NameProblem("space", "contains spaces; this channel takes names without spaces"))
     optional = (
-        _dot_problem(name, rules, by_class["dot"]) if "dot" in by_class else None,
-        _bracket_problem(name, rules, by_class["bracket"]) if "bracket" in by_class else None,
+        _dot_problem(name, by_class["dot"]) if "dot" in by_class else None,
+        _bracket_problem(name, by_class["bracket"]) if "bracket" in by_class else None,
         _length_problem(name, rules),
     )
     problems.extend(p for p in optional if p is not None)

@@ -1,4 +1,8 @@
-"""How one channel wants a payee name written: the policy half of name handling, kept as plain data."""
+"""How one channel wants a payee name: the policy half of name handling, kept as plain data.
+
+No rule here rewrites a name into another one: a name is checked as the account holder registered it, and only
+its presentation is normalised (dot look-alikes, widths, stray spaces, invisible characters).
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,23 @@ import msgspec
 
 from payout_core.errors import InvalidInput
 
-Script = Literal["cjk", "latin"]
-# normalise every dot form to U+00B7 · | drop them | refuse the name (some banks reject ·)
-DotPolicy = Literal["normalize", "strip", "reject"]
-# no spaces (those around Chinese text are dropped, others refused) | single spaces between Latin words | refuse all
-SpacePolicy = Literal["strip", "collapse", "reject"]
-# write brackets full-width （） | half-width () | refuse them
-BracketPolicy = Literal["fullwidth", "halfwidth", "reject"]
+# What the channel counts for max_length: characters, or the GBK bytes a bank core stores (2 per Chinese character).
 LengthUnit = Literal["chars", "gbk_bytes"]
 
 
 class NameRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Name rules for one account type of one channel; the defaults are the conservative choice."""
+    """Name rules for one account type of one channel.
 
-    scripts: Annotated[tuple[Script, ...], msgspec.Meta(min_length=1)] = ("cjk",)
-    middle_dot: DotPolicy = "reject"
-    spaces: SpacePolicy = "strip"
-    brackets: BracketPolicy = "reject"
+    Always accepted: Chinese and Latin letters, the middle dot between two parts of a name, paired brackets in
+    either width, and in Latin names spaces, `-`, `'` and `.` (MARY-JANE O'NEIL, J. SMITH). `digits` and
+    `extra_chars` add what company names carry (3M中国有限公司, P&G). `min_length` counts characters, whatever
+    the unit of `max_length`, so a one-character name never passes as "2 GBK bytes".
+    """
+
     digits: bool = False
-    # Full-width Latin letters and digits (ＡＢＣ１２３) become ASCII; banks' GBK systems store them as 2 bytes.
-    halfwidth: bool = True
     extra_chars: str = ""
     min_length: Annotated[int, msgspec.Meta(ge=1)] = 2
-    max_length: Annotated[int, msgspec.Meta(ge=1)] = 30
+    max_length: Annotated[int, msgspec.Meta(ge=1)]
     length_unit: LengthUnit = "chars"
 
     def __post_init__(self) -> None:

@@ -11,15 +11,19 @@ import unicodedata
 from collections.abc import Callable
 
 import msgspec
+import phonenumbers
+from stdnum.cn import ric
 
 from cardbin.pan import fold
-from payout_core.channels.profile import ChannelProfile
+from payout_core.channels.profile import ChannelProfile, LegacyIdPolicy
 from payout_core.names.normalize import normalize_name
 from payout_core.recipient import Recipient
+from payout_core.validation.personal import LEGACY_LENGTH, id_no_problem, is_mobile
 
 _MAX_PASSES = 8
 _CODES = frozenset({"bank_code", "cnaps_code"})
-_OPTIONAL = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile")
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.·]+")
+_OPTIONAL = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile", "purpose")
 
 
 def _until_stable(step: Callable[[str], str], text: str) -> str:
@@ -58,20 +62,60 @@ def normalize_code(raw: str | None) -> str | None:
     return _until_stable(lambda s: re.sub(r"\s+", "", unicodedata.normalize("NFKC", s).upper()), text) or None
 
 
+def _compact(raw: str) -> str:
+    """A personal number as digits (any width folded), separators dropped, a final x upper-cased."""
+    number = _until_stable(lambda s: _SEPARATORS.sub("", unicodedata.normalize("NFKC", s)), raw)
+    return number[:-1] + "X" if number.endswith("x") else number or raw
+
+
+def normalize_id_no(raw: str, legacy: LegacyIdPolicy) -> str:
+    """The 身份证 number as the channel takes it: compact, and 18 characters where a valid 15-digit one may be
+    upgraded (GB 11643-1999: century 19 inserted, check character appended)."""
+    number = _compact(raw)
+    if legacy == "upgrade" and len(number) == LEGACY_LENGTH and number.isdigit():
+        body = f"{number[:6]}19{number[6:]}"
+        upgraded = body + ric.calc_check_digit(body + "0")
+        if id_no_problem(upgraded, legacy) is None:
+            return upgraded
+    return number
+
+
+def normalize_mobile(raw: str) -> str:
+    """The 11-digit national number of a valid mainland mobile (+86, spaces and dashes dropped), else compacted."""
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        return _compact(raw)
+    if parsed.country_code == 86 and is_mobile(parsed):
+        return str(parsed.national_number)
+    return _compact(raw)
+
+
 def normalize_field(field: str, value: str | None) -> str | None:
     """One optional field (not name or account number) as every channel wants it."""
     return normalize_code(value) if field in _CODES else normalize_text(value)
+
+
+def _normalize_personal(field: str, value: str, r: Recipient, profile: ChannelProfile) -> str:
+    """身份证 and mobile numbers in the channel's form, where the channel receives them (else only trimmed)."""
+    if field == "id_no" and profile.checks("id_no", r.account_type):
+        return normalize_id_no(value, profile.legacy_id)
+    if field == "mobile" and profile.checks("mobile", r.account_type):
+        return normalize_mobile(value)
+    return value
 
 
 def normalize_recipient(recipient: Recipient, profile: ChannelProfile) -> Recipient:
     """The recipient as the channel wants it; fields that are not text are left for the checks to report."""
     changes: dict[str, str | None] = {}
     if isinstance(recipient.name, str):
-        changes["name"] = normalize_name(recipient.name, profile.name_rules(recipient.account_type))
+        changes["name"] = normalize_name(recipient.name)
     if isinstance(recipient.account_no, str):
         changes["account_no"] = normalize_account(recipient.account_no)
     for field in _OPTIONAL:
         value = getattr(recipient, field)
-        if isinstance(value, str):
-            changes[field] = normalize_field(field, value)
+        if value is None or not isinstance(value, str):
+            continue
+        normalized = normalize_field(field, value)
+        changes[field] = _normalize_personal(field, normalized, recipient, profile) if normalized else normalized
     return msgspec.structs.replace(recipient, **changes)

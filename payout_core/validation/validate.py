@@ -6,177 +6,37 @@ from typing import Any
 
 import msgspec
 
-from cardbin import cnaps
-from cardbin.banks.directory import SHARED_CATEGORIES
-from cardbin.model import Bank
-from cardbin.pan import mask
-from payout_core.channels.profile import ChannelProfile, Requirement
-from payout_core.names.chars import describe
-from payout_core.names.check import name_problems
+from payout_core.channels.profile import ChannelProfile
 from payout_core.recipient import Recipient
-from payout_core.validation.banks import bank_by_code, bank_by_name
+from payout_core.validation.card import CardResolver, card_violations, default_resolver
+from payout_core.validation.checks import TEXT_FIELDS, check, normalisation_violations, type_violations
 from payout_core.validation.normalize import normalize_recipient
-from payout_core.validation.violation import Violation, ViolationCode, redact
-
-# Fields prepare can fill from a card's BIN, so a missing one is only a hint before prepare.
-DERIVABLE = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code")
-_TEXT_FIELDS = ("name", "account_no", *DERIVABLE, "id_no", "mobile")
+from payout_core.validation.prepare import card_of
+from payout_core.validation.violation import Violation, redacted
 
 
-def type_violations(r: Recipient) -> list[Violation]:
-    """Structs are not type-checked on construction, so a caller may hand over anything."""
-    out = []
-    for field in _TEXT_FIELDS:
-        value = getattr(r, field)
-        required = field in ("name", "account_no")
-        if not isinstance(value, str) and (required or value is not None):
-            out.append(Violation(field=field, code="format", message=f"must be text, got {type(value).__name__}"))
-    if not isinstance(r.amount, int) or isinstance(r.amount, bool):
-        out.append(
-            Violation(field="amount", code="format", message=f"must be integer fen, got {type(r.amount).__name__}")
-        )
-    return out
+def validate(
+    recipient: Recipient, profile: ChannelProfile, resolver: CardResolver | None = None, *, bin_check: bool = True
+) -> list[Violation]:
+    """Every violation of the recipient for the channel; an empty list means dispatch-ready as it is.
 
-
-def _normalisation_violations(r: Recipient, n: Recipient) -> list[Violation]:
-    out = []
-    for field in _TEXT_FIELDS:
-        before, after = getattr(r, field), getattr(n, field)
-        if after is None or before == after:
-            continue
-        if field == "account_no":
-            out.append(
-                Violation(
-                    field=field,
-                    code="not_normalized",
-                    message=f"{mask(before)} must be written as digits only",
-                    suggestion=mask(after),
-                )
-            )
-        else:
-            msg = redact(f"write {before!r} as {after!r}")
-            out.append(Violation(field=field, code="not_normalized", message=msg, suggestion=redact(after)))
-    return out
-
-
-def _account_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
-    out = []
-    if r.account_type not in profile.account_types:
-        accepted = " and ".join(profile.account_types)
-        known = r.account_type in ("personal", "corporate")
-        msg = (
-            f"{r.account_type}: {profile.name} pays {accepted} accounts only"
-            if known
-            else "is not personal or corporate"
-        )
-        out.append(Violation(field="account_type", code="account_type", message=msg))
-    number = r.account_no if isinstance(r.account_no, str) else ""
-    if not number:
-        return [*out, Violation(field="account_no", code="required", message="is empty")]
-    bad = next((c for c in number if not ("0" <= c <= "9")), None)
-    if bad is not None:
-        msg = f"{mask(number)} contains {describe(bad)}; only digits are allowed"
-        out.append(Violation(field="account_no", code="format", message=msg))
-    rules = profile.account_rules(r.account_type)
-    if not rules.min_length <= len(number) <= rules.max_length:
-        code: ViolationCode = "too_short" if len(number) < rules.min_length else "too_long"
-        msg = f"{mask(number)} has {len(number)} digits; {rules.min_length}–{rules.max_length} are allowed"
-        out.append(Violation(field="account_no", code=code, message=msg))
-    return out
-
-
-def _amount_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
-    if not isinstance(r.amount, int) or isinstance(r.amount, bool):
-        return []
-    high = profile.max_amount(r.account_type)
-    limits = [(high, "the per-payout maximum")]
-    if profile.daily_card_limit is not None:
-        limits.append((profile.daily_card_limit, "the per-card daily limit"))
-    if r.amount < profile.amount_min:
-        msg = f"{r.amount} fen is below {profile.name}'s minimum of {profile.amount_min} fen"
-        return [Violation(field="amount", code="amount_range", message=msg)]
-    over = [f"{what} {limit} fen" for limit, what in limits if r.amount > limit]
-    if over:
-        msg = f"{r.amount} fen exceeds {profile.name}'s " + " and ".join(over)
-        return [Violation(field="amount", code="amount_range", message=msg)]
-    return []
-
-
-def _requirement_violations(r: Recipient, req: Requirement) -> list[Violation]:
-    if any(all(getattr(r, f) for f in group) for group in req.any_of):
-        return []
-    missing = [[f for f in group if not getattr(r, f)] for group in req.any_of]
-    best = min(missing, key=len)
-    others = [" + ".join(g) for g, m in zip(req.any_of, missing, strict=True) if m is not best]
-    alternative = f" (or give {' or '.join(others)} instead)" if others else ""
-    out = []
-    for field in best:
-        hint = "; prepare fills it from the card's BIN" if field in DERIVABLE and r.account_type == "personal" else ""
-        msg = f"is required for {r.account_type} payees{alternative}{hint}"
-        out.append(Violation(field=field, code="required", message=msg))
-    return out
-
-
-def _bank_of(r: Recipient) -> tuple[Bank | None, list[Violation]]:
-    """The bank the recipient names by code, else by name; codes and names that disagree are a violation."""
-    by_name = bank_by_name(r.bank_name)
-    if not r.bank_code:
-        return by_name, []
-    by_code = bank_by_code(r.bank_code)
-    if by_code is None:
-        msg = redact(f"{r.bank_code!r:.40} is not a bank code of cardbin's bank directory")
-        return None, [Violation(field="bank_code", code="bank_unknown", message=msg)]
-    if by_name is not None and by_name.code != by_code.code:
-        msg = f"{r.bank_code} is {by_code.name} but bank_name {redact(r.bank_name or '')!r} is {by_name.name}"
-        return by_code, [Violation(field="bank_code", code="bank_mismatch", message=msg, suggestion=by_name.code)]
-    return by_code, []
-
-
-def _bank_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
-    bank, out = _bank_of(r)
-    if bank is not None and profile.bank_code_for(bank) is None:
-        field = "bank_code" if r.bank_code else "bank_name"
-        msg = f"{profile.name} cannot pay {bank.name} ({bank.code})"
-        out.append(Violation(field=field, code="bank_unsupported", message=msg))
-    if r.cnaps_code:
-        try:
-            cnaps.validate(r.cnaps_code)
-        except ValueError as e:  # cardbin's InvalidCnapsCode, whose `rule` says what is wrong
-            rule = getattr(e, "rule", str(e))
-            out.append(Violation(field="cnaps_code", code="format", message=redact(f"{r.cnaps_code!r:.40}: {rule}")))
-            return out
-        category = r.cnaps_code[:3]
-        if bank is not None and bank.cnaps_category not in (None, category) and category not in SHARED_CATEGORIES:
-            msg = f"{r.cnaps_code} is a 联行号 of 行别 {category}, not of {bank.name} ({bank.cnaps_category})"
-            out.append(Violation(field="cnaps_code", code="bank_mismatch", message=msg))
-    return out
-
-
-def check(r: Recipient, profile: ChannelProfile) -> list[Violation]:
-    """Every rule on an already normalised recipient (prepare calls this after filling fields)."""
-    out = _account_violations(r, profile)
-    out += _amount_violations(r, profile)
-    if isinstance(r.name, str):
-        rules = profile.name_rules(r.account_type)
-        problems = name_problems(r.name, rules)
-        out += [Violation(field="name", code=p.code, message=p.message) for p in problems]
-    for req in profile.requires:
-        if r.account_type in req.account_types:
-            out += _requirement_violations(r, req)
-    out += _bank_violations(r, profile)
-    return out
-
-
-def validate(recipient: Recipient, profile: ChannelProfile) -> list[Violation]:
-    """Every violation of the recipient for the channel; an empty list means dispatch-ready as it is."""
+    A card number is looked up (in `resolver`, else cardbin's active release) and its BIN's bank, card type and
+    length checked against what the recipient says, unless `bin_check` is False. Messages and suggestions show
+    card, 身份证 and mobile numbers only masked (cardbin.redact), however they were written.
+    """
     typed = type_violations(recipient)
     clean = _sanitize(recipient) if typed else recipient
     normalized = normalize_recipient(clean, profile)
-    return typed + _normalisation_violations(clean, normalized) + check(normalized, profile)
+    out = typed + normalisation_violations(clean, normalized) + check(normalized, profile)
+    if bin_check:
+        card = card_of(normalized, resolver or default_resolver())
+        if card is not None:
+            out += card_violations(normalized, card, profile)
+    return redacted(out) if out else out
 
 
 def _sanitize(r: Recipient) -> Recipient:
     """Wrongly typed values (already reported) become absent, so every other rule can still run."""
-    changes: dict[str, Any] = {f: None for f in _TEXT_FIELDS if not isinstance(getattr(r, f), str)}
+    changes: dict[str, Any] = {f: None for f in TEXT_FIELDS if not isinstance(getattr(r, f), str)}
     changes.update({f: "" for f in ("name", "account_no") if f in changes})
     return msgspec.structs.replace(r, **changes)

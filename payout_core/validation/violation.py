@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 import msgspec
 
-from cardbin import cnaps
-from cardbin.pan import mask
+from cardbin.redact import redact
 from payout_core.errors import PayoutError
 
 ViolationCode = Literal[
     "required",  # a field the channel needs is empty
     "not_normalized",  # the channel wants it written differently: `suggestion` is the normalised value
-    "script",  # name in a script the channel refuses (ZHANG SAN on a Chinese-only channel)
     "character",  # a character no name or number may contain
-    "middle_dot",  # a dot the channel refuses, or one out of place
-    "space",
+    "middle_dot",  # a dot out of place
     "bracket",
     "too_short",
     "too_long",
     "charset",  # a character GBK bank systems cannot store
-    "format",  # not the shape of the field (digits, 联行号 check digit, length for the card's BIN)
+    "format",  # not the shape of the field (digits, check digits, 身份证 / mobile rules, length for the card's BIN)
     "account_type",
     "amount_range",
     "bank_unknown",  # a bank code cardbin's directory does not know
@@ -32,16 +28,8 @@ ViolationCode = Literal[
 ]
 
 
-_DIGIT_RUN = re.compile(r"\d{12,}")
-
-
-def redact(text: str) -> str:
-    """Mask any run of 12+ digits (a card number typed into the wrong field) unless it is a valid 联行号."""
-    return _DIGIT_RUN.sub(lambda m: m[0] if cnaps.is_valid(m[0]) else mask(m[0]), text)
-
-
 class Violation(msgspec.Struct, frozen=True, kw_only=True):
-    """One broken rule. Account numbers appear only masked in `message` and `suggestion`."""
+    """One broken rule. Card, account, 身份证 and mobile numbers appear only masked in `message` and `suggestion`."""
 
     field: str
     code: ViolationCode
@@ -49,10 +37,29 @@ class Violation(msgspec.Struct, frozen=True, kw_only=True):
     suggestion: str | None = None
 
 
+def masked(value: str) -> str | None:
+    """A personal value as a suggestion may show it: masked by cardbin.redact, or nothing where it would show raw."""
+    shown = redact(value)
+    return shown if shown != value else None
+
+
+def redacted(violations: list[Violation]) -> list[Violation]:
+    """Every message and suggestion through cardbin.redact, the one masking of personal numbers in any spelling."""
+    return [
+        Violation(
+            field=v.field,
+            code=v.code,
+            message=redact(v.message),
+            suggestion=None if v.suggestion is None else redact(v.suggestion),
+        )
+        for v in violations
+    ]
+
+
 class PrepareError(PayoutError, ValueError):
     """A recipient that cannot be made dispatch-ready; `.violations` lists every reason, nothing was sent."""
 
     def __init__(self, violations: list[Violation]) -> None:
-        self.violations = violations
-        lines = "; ".join(f"{v.field}: {v.message}" for v in violations)
-        super().__init__(f"recipient refused ({len(violations)} violation(s)): {lines}")
+        self.violations = redacted(violations)
+        lines = "; ".join(f"{v.field}: {v.message}" for v in self.violations)
+        super().__init__(f"recipient refused ({len(self.violations)} violation(s)): {lines}")

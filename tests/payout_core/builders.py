@@ -95,6 +95,9 @@ def recipient(amount: int = 10_000, *, account_no: str = "6222021234567890128", 
         amount=amount,
         bank_code="ICBC",
         bank_name="中国工商银行",
+        id_no="11010519491231002X",  # GB 11643-1999's own example number
+        mobile="13800138000",
+        purpose="劳务报酬",  # Lianlian and Baofoo require a purpose on every payout
     )
 
 

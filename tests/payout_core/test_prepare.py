@@ -35,9 +35,12 @@ def person(**kw: Any) -> Recipient:
 
 
 def refused(r: Recipient, channel_name: str, resolver: CardResolver) -> list[tuple[str, str]]:
-    with pytest.raises(PrepareError) as info:
+    """The violations prepare refuses the recipient for; [] when it is prepared."""
+    try:
         prepare(r, channel(channel_name), resolver)
-    return [(v.field, v.code) for v in info.value.violations]
+    except PrepareError as exc:
+        return [(v.field, v.code) for v in exc.violations]
+    return []
 
 
 def test_resolver_satisfies_the_protocol(resolver: Resolver) -> None:
@@ -61,7 +64,7 @@ def test_fills_bank_fields_from_the_bin(resolver: Resolver) -> None:
 
 
 def test_channel_code_per_scheme(resolver: Resolver) -> None:
-    assert prepare(person(), channel("lianlian"), resolver).channel_bank_code == "01020000"
+    assert prepare(person(purpose="劳务报酬"), channel("lianlian"), resolver).channel_bank_code == "01020000"
     assert prepare(person(), channel("alipay_bankcard"), resolver).channel_bank_code == "ICBC"
 
 
@@ -114,13 +117,46 @@ def test_unknown_bin_derives_nothing(resolver: Resolver) -> None:
 
 
 def test_all_violations_in_one_error(resolver: Resolver) -> None:
-    got = refused(person(name="ZHANG SAN", amount=5_000_000, bank_code="CCB"), "wechat_bank", resolver)
+    got = refused(person(name="ZHANG SAN 3", amount=5_000_000, bank_code="CCB"), "wechat_bank", resolver)
     assert got == [
         ("amount", "amount_range"),
-        ("name", "script"),
-        ("name", "space"),
+        ("name", "character"),
         ("bank_code", "bank_mismatch"),
     ]
+
+
+def test_channel_codes_of_the_card_bank(resolver: Resolver) -> None:
+    """Issue 17: 北京银行 is 4836 on WeChat (weixin4j-pay BankID.java, payment-spring-boot BankCode.java), not 1032;
+    上海银行 1024 and 南京银行 1054 (payment-spring-boot BankCode.java) were refused as bank_unsupported."""
+    for card, code in (("4213171234567890", "4836"), ("4386001234567890", "1024"), ("6212591234567890", "1054")):
+        assert prepare(person(account_no=card), channel("wechat_bank"), resolver).channel_bank_code == code
+    # Allinpay's BANK_CODE is the 4-digit institution code (0103 in the TLT 100002 demo): derived, never missing
+    cmb = prepare(person(account_no="4026581234567890"), channel("allinpay"), resolver)
+    assert (cmb.recipient.bank_code, cmb.channel_bank_code) == ("CMB", "0308")
+
+
+def test_personal_numbers_in_the_channel_form(resolver: Resolver) -> None:
+    r = person(id_no="110105491231002", mobile="+86 138-0013-8000", purpose=" 劳务报酬 ")
+    prepared = prepare(r, channel("baofoo"), resolver)  # baofoo upgrades a 15-digit 身份证 (an assumption)
+    assert (prepared.recipient.id_no, prepared.recipient.mobile) == ("11010519491231002X", "13800138000")
+    assert prepared.recipient.purpose == "劳务报酬"
+    assert refused(r, "generic", resolver) == []  # generic receives neither, so neither is checked
+    bad = person(id_no="1101 0519 4912 3100 21", mobile="23800138000", purpose="劳务报酬")
+    with pytest.raises(PrepareError) as info:
+        prepare(bad, channel("baofoo"), resolver)
+    assert [(v.field, v.code) for v in info.value.violations] == [("id_no", "format"), ("mobile", "format")]
+    assert "110105194912310021" not in str(info.value) and "23800138000" not in str(info.value)
+
+
+def test_prepare_error_text_masks_numbers_in_any_spelling(resolver: Resolver) -> None:
+    """Issue 17: PrepareError's text showed a card number written with spaces or dashes in full."""
+    spaced = "6222-0212-3456-7890-128"
+    with pytest.raises(PrepareError) as info:
+        prepare(person(bank_name=f"中国建设银行 {spaced}", province=spaced), channel("alipay_bankcard"), resolver)
+    text = str(info.value)
+    assert "bank_mismatch" in [v.code for v in info.value.violations]
+    assert spaced not in text and ICBC_CARD not in text
+    assert "622202*********0128" in text
 
 
 def test_wrongly_typed_input_is_refused(resolver: Resolver) -> None:
@@ -150,6 +186,9 @@ def recipients(draw: st.DrawFn) -> Recipient:
         province=draw(optional(["北京市", " 广东省 "])),
         city=draw(optional(["北京市"])),
         cnaps_code=draw(optional(["102100000021", "105100000017"])),
+        id_no=draw(optional(["11010519491231002X", "110105 19491231 002x", "110105491231002", "110105194912310021"])),
+        mobile=draw(optional(["13800138000", "+86 138 0013 8000", "23800138000"])),
+        purpose=draw(optional(["劳务报酬", " 货款 "])),
     )
 
 
@@ -163,7 +202,7 @@ def test_prepared_output_validates_clean(recipient: Recipient, channel_name: str
         assert exc.violations
         return
     assert isinstance(prepared, Prepared)
-    assert validate(prepared.recipient, profile) == []
+    assert validate(prepared.recipient, profile, resolver) == []
     normalized = normalize_recipient(recipient, profile)
     for field in Recipient.__struct_fields__:
         before = getattr(normalized, field)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import msgspec
@@ -184,13 +185,15 @@ def test_the_card_bin_is_checked_without_a_resolver_of_ones_own() -> None:
 
 
 def test_a_given_resolver_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    from payout_core.validation import card
+    module = importlib.import_module("payout_core.validation.validate")  # the package exports the function
 
     def no_default() -> None:
         raise AssertionError("the default resolver must not be opened when one is given")
 
-    bundled = card.default_resolver()
-    monkeypatch.setattr(card, "default_resolver", no_default)
+    bundled = module.default_resolver()
+    monkeypatch.setattr(module, "default_resolver", no_default)
+    with pytest.raises(AssertionError, match="must not be opened"):
+        validate(person(), channel("wechat_bank"))  # the patch is where validate looks
     assert codes(validate(person(bank_code="CCB", bank_name=None), channel("wechat_bank"), bundled)) == [
         ("bank_code", "bank_mismatch")
     ]

@@ -13,8 +13,10 @@ DOT_FORMS = frozenset("\u2022\u30fb\uff65\u0387\u2027\u2219\u22c5")
 FULL_STOPS = frozenset(".\uff0e")
 OPEN_BRACKETS = frozenset("(\uff08")
 CLOSE_BRACKETS = frozenset(")\uff09")
-# Zero-width characters arrive with copy-paste and are invisible to the person checking the name.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# Zero-width characters and bidi marks arrive with copy-paste and are invisible to the person checking the name.
+INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 # Punctuation of registered Latin names: MARY-JANE O'NEIL (also with the typographic apostrophe), J. SMITH.
 LATIN_PUNCTUATION = frozenset("-'.\u2019")
 

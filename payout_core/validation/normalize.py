@@ -62,9 +62,22 @@ def normalize_code(raw: str | None) -> str | None:
     return _until_stable(lambda s: re.sub(r"\s+", "", unicodedata.normalize("NFKC", s).upper()), text) or None
 
 
+def _ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII (١٢٣ → 123), invisible format characters (zero-width, bidi marks) dropped."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            continue
+        digit = unicodedata.decimal(ch, None) if not ch.isascii() else None
+        out.append(ch if digit is None else str(digit))
+    return "".join(out)
+
+
 def _compact(raw: str) -> str:
-    """A personal number as digits (any width folded), separators dropped, a final x upper-cased."""
-    number = _until_stable(lambda s: _SEPARATORS.sub("", unicodedata.normalize("NFKC", s)), raw)
+    """A personal number as ASCII digits (any width or script), separators dropped, a final x upper-cased."""
+    number = _until_stable(lambda s: _SEPARATORS.sub("", _ascii_digits(unicodedata.normalize("NFKC", s))), raw)
     return number[:-1] + "X" if number.endswith("x") else number or raw
 
 

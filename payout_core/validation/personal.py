@@ -32,6 +32,8 @@ def _region_known(region: str) -> bool:
 
 def id_no_problem(number: str, legacy: LegacyIdPolicy) -> str | None:
     """Why a normalised number is not a valid 身份证 number, or None."""
+    if not number.isascii():
+        return "must be written in ASCII digits"
     if len(number) == LEGACY_LENGTH and number.isdigit():
         if legacy == "refuse":
             return "is a 15-digit legacy 身份证 number; this channel takes the 18-digit number only"
@@ -57,7 +59,7 @@ def is_mobile(parsed: phonenumbers.PhoneNumber) -> bool:
 
 def mobile_problem(number: str) -> str | None:
     """Why a normalised number is not a mainland mobile number, or None."""
-    if not (len(number) == 11 and number.isdigit()):
+    if not (len(number) == 11 and number.isascii() and number.isdigit()):
         return "must be an 11-digit mainland mobile number"
     if not is_mobile(phonenumbers.parse(number, "CN")):
         return "is not a valid mainland mobile number (number plan of the region CN)"

@@ -133,7 +133,12 @@ _SOURCED = "\n".join(
         ({}, '[[requires]]\nany_of = [["nickname"]]\nsource = "x"', "requires[0].any_of[0][0]", "nickname"),
         ({}, '[[requires]]\nany_of = [["purpose"]]', "requires[0]", "missing required field `source`"),
         ({"personal_name": '{ max_length = 30, middle_dot = "strip" }'}, "", "personal_name", "`middle_dot`"),
-        ({"personal_name": "{ min_length = 9, max_length = 3 }"}, "", "personal_name", "min_length='9': exceeds max_length 3"),
+        (
+            {"personal_name": "{ min_length = 9, max_length = 3 }"},
+            "",
+            "personal_name",
+            "min_length='9': exceeds max_length 3",
+        ),
         ({"personal_account": "{ min_length = 0, max_length = 3 }"}, "", "personal_account.min_length", ">= 1"),
         ({"legacy_id": '"guess"'}, "", "legacy_id", "Invalid enum value 'guess'"),
         ({}, "[outcomes]\nresend_safe = 1", "outcomes.resend_safe", "Expected `bool`"),

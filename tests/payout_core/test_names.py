@@ -36,6 +36,8 @@ PERSON_GBK = NameRules(max_length=60, length_unit="gbk_bytes")
         ("买买提·艾力", "买买提·艾力"),  # the registered form stays as it is
         (" 张　三 ", "张三"),  # ideographic space U+3000
         ("张\u200b三", "张三"),  # zero-width space from copy-paste
+        ("\u202e张三\u202c", "张三"),  # bidi override marks pasted from a web page
+        ("ZHANG\u200f SAN", "ZHANG SAN"),  # a right-to-left mark
         ("  ZHANG   SAN ", "ZHANG SAN"),
         ("ＺＨＡＮＧ　ＳＡＮ", "ZHANG SAN"),  # full-width letters and space
         ("J. SMITH", "J. SMITH"),  # a full stop in a Latin name stays a full stop

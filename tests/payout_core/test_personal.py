@@ -24,6 +24,8 @@ GB_EXAMPLE = "11010519491231002X"
         ("110105 19491231 002X", "refuse", GB_EXAMPLE, None),  # spaced as printed on forms
         ("110105-19491231-002X", "refuse", GB_EXAMPLE, None),
         ("１１０１０５１９４９１２３１００２Ｘ", "refuse", GB_EXAMPLE, None),  # full-width, from a form
+        ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "refuse", GB_EXAMPLE, None),  # Arabic-Indic digits: sent as ASCII
+        ("110105\u200b19491231\u200f002X", "refuse", GB_EXAMPLE, None),  # zero-width and bidi marks pasted in
         ("110105194912310021", "refuse", "110105194912310021", "check character"),  # issue 17: bad checksum
         ("abc", "refuse", "abc", "18-character"),  # issue 17
         ("110105491231002", "upgrade", GB_EXAMPLE, None),  # the 15-digit form of the same person, upgraded
@@ -56,6 +58,8 @@ def test_id_numbers(raw: str, legacy: LegacyIdPolicy, normalized: str, problem: 
         ("8613800138000", "13800138000", None),
         ("138-0013-8000", "13800138000", None),
         ("１３８００１３８０００", "13800138000", None),
+        ("١٣٨٠٠١٣٨٠٠٠", "13800138000", None),
+        ("138\u200b0013\u200b8000", "13800138000", None),
         ("23800138000", "23800138000", "not a valid mainland mobile"),  # issue 17: no 2xx mobile prefix
         ("01012345678", "01012345678", "not a valid mainland mobile"),  # a Beijing landline
         ("1380013800", "1380013800", "11-digit"),

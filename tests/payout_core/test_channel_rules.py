@@ -7,37 +7,13 @@ which every shipped channel can pay as written (test_validate checks that); so e
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from cardbin.banks import default_directory
 from payout_core import Recipient, channel, validate
 from payout_core.channels import channel_names
-from tests.payout_core.builders import company
-
-ID_NO = "11010519491231002X"  # GB 11643-1999's own example number: valid
-
-
-def person(**kw: Any) -> Recipient:
-    fields: dict[str, Any] = {
-        "name": "张三",
-        "account_no": "6222021234567890128",
-        "account_type": "personal",
-        "amount": 10_000,
-        "bank_name": "中国工商银行",
-        "bank_code": "ICBC",
-        "id_no": ID_NO,
-        "mobile": "13800138000",
-        "purpose": "劳务报酬",
-    }
-    return Recipient(**(fields | kw))
-
-
-def firm(**kw: Any) -> Recipient:
-    branch = {"province": "北京市", "city": "北京市", "branch_name": "中国工商银行股份有限公司北京新华支行"}
-    return company(**({"purpose": "货款", "cnaps_code": "102100000021"} | branch | kw))
-
+from tests.payout_core.builders import branch_company as firm
+from tests.payout_core.builders import payee as person
 
 CASES = [
     # --- wrong channel facts ---------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ ICBC_AS_CCB = (
 
 
 def test_a_card_labelled_with_another_bank_fails_without_prepare(tmp_path: Path) -> None:
-    """Issue 17: an ICBC card labelled 中国建设银行/CCB printed "ok" without --prepare, and the file would pay astray."""
+    """Issue 17: an ICBC card labelled 中国建设银行/CCB printed "ok" without --prepare; the file would pay astray."""
     path = tmp_path / "icbc_as_ccb.jsonl"
     path.write_text(ICBC_AS_CCB + "\n", encoding="utf-8")
     result = runner.invoke(app, ["validate", "--channel", "alipay_bankcard", str(path)])

@@ -14,38 +14,17 @@ from payout_core import Recipient, Violation, channel, validate
 from payout_core.channels import channel_names
 from payout_core.validation.banks import bank_by_code
 from payout_core.validation.normalize import normalize_recipient
+from tests.payout_core.builders import branch_company as corporate
 from tests.payout_core.builders import company
+from tests.payout_core.builders import payee as person
 
 ICBC_CARD = "6222021234567890128"
 ICBC_MASKED = "622202*********0128"
 ID_NO = "11010519491231002X"  # GB 11643-1999's own example number
 
 
-def person(**kw: Any) -> Recipient:
-    """An individual every shipped channel can pay as written (the purpose, 身份证 and mobile some require)."""
-    fields: dict[str, Any] = {
-        "name": "张三",
-        "account_no": ICBC_CARD,
-        "account_type": "personal",
-        "amount": 10_000,
-        "bank_name": "中国工商银行",
-        "bank_code": "ICBC",
-        "id_no": ID_NO,
-        "mobile": "13800138000",
-        "purpose": "劳务报酬",
-    }
-    fields.update(kw)
-    return Recipient(**fields)
-
-
 def codes(violations: list[Violation]) -> list[tuple[str, str]]:
     return [(v.field, v.code) for v in violations]
-
-
-def corporate(**kw: Any) -> Recipient:
-    """A company with branch, region and 联行号: what the most demanding channels ask for."""
-    branch = {"province": "北京市", "city": "北京市", "branch_name": "中国工商银行股份有限公司北京新华支行"}
-    return company(**({"purpose": "货款", "cnaps_code": "102100000021"} | branch | kw))
 
 
 @pytest.mark.parametrize("name", channel_names())

@@ -168,9 +168,14 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     def checks(self, field: CarriedField, account_type: AccountType) -> bool:
         """Whether the channel receives this personal field for the account type (so a given value is checked)."""
-        return field in self.carries or any(
-            account_type in req.account_types and any(field in group for group in req.any_of) for req in self.requires
-        )
+        if field in self.carries:
+            return True
+        for req in self.requires:  # loops, not any(): this runs for every recipient that gives the field
+            if account_type in req.account_types:
+                for group in req.any_of:
+                    if field in group:
+                        return True
+        return False
 
     def provenance(self) -> list[tuple[str, str]]:
         """Every rule of the profile (its key, or a requirement's label) with its source or assumption."""

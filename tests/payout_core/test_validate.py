@@ -259,9 +259,10 @@ def test_every_code_in_use_for_a_bank_is_accepted_as_that_bank() -> None:
     generic = channel("generic")
     for code in ("HKBEA", "BEAHK"):
         for name in ("东亚银行", "东亚银行有限公司"):
-            assert validate(person(bank_code=code, bank_name=name), generic) == [], (code, name)
+            # the bank fields alone: the ICBC card of person() would contradict them (checked elsewhere)
+            assert validate(person(bank_code=code, bank_name=name), generic, bin_check=False) == [], (code, name)
     assert generic.supports_bank("BEAHK") and generic.bank_code_for(bank_by_code("BEAHK")) == "HKBEA"  # type: ignore[arg-type]
-    [v] = validate(person(bank_code="BEAHK", bank_name="中国建设银行"), generic)
+    [v] = validate(person(bank_code="BEAHK", bank_name="中国建设银行"), generic, bin_check=False)
     assert (v.field, v.code, v.suggestion) == ("bank_code", "bank_mismatch", "CCB")
 
 

@@ -67,9 +67,10 @@ def attack(host: str, port: int, connections: int, seconds: float, held: multipr
     async def run() -> None:
         stop_at = time.monotonic() + seconds
         tasks = []
-        for _ in range(connections):  # ramp up without a SYN flood
+        for i in range(connections):  # ramp up in steps of 100 (the listen backlog absorbs a step)
             tasks.append(asyncio.create_task(one(stop_at)))
-            await asyncio.sleep(0.001)
+            if i % 100 == 99:
+                await asyncio.sleep(0.02)
         await asyncio.gather(*tasks)
 
     asyncio.run(run())
@@ -142,16 +143,17 @@ def main() -> None:
             held = multiprocessing.Value("i", 0)
             port = int(running.url.rsplit(":", 1)[1])
             attacker = multiprocessing.Process(
-                target=attack, args=("127.0.0.1", port, args.attackers, args.seconds + 10, held)
+                target=attack, args=("127.0.0.1", port, args.attackers, args.seconds + 40, held)
             )
             attacker.start()
-            time.sleep(5.0)  # let the attack build up
+            ramp_until = time.monotonic() + 30  # let the attack build up to 90 % of its connections
+            while held.value < 0.9 * args.attackers and time.monotonic() < ramp_until:
+                time.sleep(0.2)
             held_at_start = held.value
             under = legitimate(running.url, bodies, args.seconds)
             held_at_end = held.value
+            attacker.kill()  # the attack has served its purpose; its loops end by themselves anyway
             attacker.join(timeout=60)
-            if attacker.is_alive():
-                attacker.kill()
             results.append((server, calm, baseline, under, held_at_start, held_at_end))
         finally:
             stop(running)

@@ -2,7 +2,7 @@
 
 Slow or idle clients must not deny service: headers must arrive within HEADER_TIMEOUT_S (granian; uvicorn has no
 such timeout), a body within the app's own body timeout (cardbin.service.edge), idle keep-alive connections are
-closed (uvicorn; granian closes them at the header timeout), and requests in progress per worker are bounded.
+closed (uvicorn; granian closes them at the header timeout), and connections per worker are capped.
 `scripts/bench_slow_clients.py` measures both servers under thousands of slow-header connections and
 `scripts/bench_service.py` their throughput: granian is the default for both reasons.
 
@@ -21,7 +21,10 @@ APP = "cardbin.service.app:app_from_env"
 HEADER_TIMEOUT_S = 5  # a request's headers must be complete this long after its first byte (granian)
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this long (uvicorn)
 BACKLOG = 4096  # accepted connections waiting for a worker
-MAX_CONCURRENCY = 1024  # requests in progress per worker; past it granian queues, uvicorn answers 503
+# Connections per worker (granian's backpressure counts connections; uvicorn's limit connections and tasks, 503 past
+# it). High, because an idle connection costs little and the header timeout recycles slow ones; at 1,024 granian
+# left legitimate clients queued behind 3,000 slowloris connections.
+MAX_CONNECTIONS = 8192
 
 
 def run(
@@ -57,7 +60,7 @@ def _granian(target: str, host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         workers=workers,
         backlog=BACKLOG,
-        backpressure=MAX_CONCURRENCY,
+        backpressure=MAX_CONNECTIONS,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_S * 1000, keep_alive=True),
         log_access=False,
         log_dictconfig=log_config,
@@ -80,7 +83,7 @@ def _uvicorn(target: str, host: str, port: int, workers: int, forwarded_allow_ip
         access_log=False,
         log_config=log_config,
         backlog=BACKLOG,
-        limit_concurrency=MAX_CONCURRENCY,
+        limit_concurrency=MAX_CONNECTIONS,
         timeout_keep_alive=KEEP_ALIVE_S,
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,

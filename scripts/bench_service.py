@@ -36,12 +36,16 @@ from pathlib import Path
 
 import httpx
 import msgspec
+from litestar import Litestar, post
+from litestar.params import JSONBody
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cardbin.model import CardInfo  # noqa: E402
 from cardbin.pan import luhn_valid  # noqa: E402
 from cardbin.resolve.resolver import Resolver  # noqa: E402
+from cardbin.service.wire import LookupRequest  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,8 @@ def make_cards(resolver: Resolver, count: int) -> list[str]:
 # --- the servers -----------------------------------------------------------------------------------------
 
 
-def bare_app() -> object:
+def bare_app() -> Litestar:
     """The baseline: Litestar + msgspec, the same body Struct, a constant answer, nothing else."""
-    from litestar import Litestar, post
-    from litestar.params import JSONBody
-
-    from cardbin.model import CardInfo
-    from cardbin.service.wire import LookupRequest
-
     resolver = Resolver.open(os.environ.get("CARDBIN_DB") or None)
     constant = resolver.lookup(make_cards(resolver, 1)[0])
 

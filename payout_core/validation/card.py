@@ -6,7 +6,7 @@ same checks on the card prepare.card_of looks up. `validate` uses cardbin's acti
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from typing import Protocol
 
 from cardbin.model import CardInfo
@@ -24,12 +24,22 @@ class CardResolver(Protocol):
     def lookup(self, card_number: str) -> CardInfo: ...
 
 
-@cache
-def default_resolver() -> CardResolver:
-    """cardbin's active release (CARDBIN_DB) or the bundled one, opened once per process on first use."""
-    from cardbin.resolve import Resolver
+_opened: list[CardResolver] = []
+_opening = threading.Lock()
 
-    return Resolver.open()
+
+def default_resolver() -> CardResolver:
+    """cardbin's active release (CARDBIN_DB) or the bundled one, opened once per process on first use.
+
+    Serialised: routing threads validating their first recipients at once share one resolver.
+    """
+    if not _opened:
+        with _opening:
+            if not _opened:
+                from cardbin.resolve import Resolver
+
+                _opened.append(Resolver.open())
+    return _opened[0]
 
 
 def card_violations(r: Recipient, card: CardInfo, profile: ChannelProfile) -> list[Violation]:

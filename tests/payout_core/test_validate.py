@@ -15,7 +15,7 @@ from payout_core.channels import channel_names
 from payout_core.validation.banks import bank_by_code
 from payout_core.validation.normalize import normalize_recipient
 from tests.payout_core.builders import branch_company as corporate
-from tests.payout_core.builders import company
+from tests.payout_core.builders import company, run_threads
 from tests.payout_core.builders import payee as person
 
 ICBC_CARD = "6222021234567890128"
@@ -285,3 +285,25 @@ def test_a_spaced_id_number_never_appears_in_any_message(
     assert ID_NO not in text
     assert ID_NO[:-1] not in text
     assert spaced not in text
+
+
+def test_threads_validating_at_once_share_one_default_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight routing threads validating their first recipients together open cardbin's release once."""
+    from cardbin.resolve import Resolver
+
+    card = importlib.import_module("payout_core.validation.card")
+    monkeypatch.setattr(card, "_opened", [])
+    opened: list[object] = []
+    real_open = Resolver.open
+
+    def counting_open(*args: Any, **kwargs: Any) -> Resolver:
+        resolver = real_open(*args, **kwargs)
+        opened.append(resolver)
+        return resolver
+
+    monkeypatch.setattr(Resolver, "open", counting_open)
+    labelled = person(bank_code="CCB", bank_name=None)  # an ICBC card: only its BIN can tell
+    results, errors = run_threads(8, lambda _i: validate(labelled, channel("wechat_bank")))
+    assert errors == []
+    assert len(opened) == 1
+    assert all(codes(r) == [("bank_code", "bank_mismatch")] for r in results)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from payout_core.errors import PayoutError
 
-Violation = Literal["unique", "not_null", "check", "foreign_key"]
+Violation = Literal["unique", "not_null", "check", "foreign_key", "append_only"]
 
 
 class StoreError(PayoutError):
@@ -26,7 +26,8 @@ class MigrationError(StoreError):
 
 
 class ConstraintViolation(StoreError):
-    """A statement broke a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint, so its transaction rolled back.
+    """A statement broke a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint, or changed a row of an append-only
+    table (`append_only`), so its transaction rolled back.
     Callers that let the database refuse (a duplicate key, an overdrawn account) catch it and explain it after; the
     driver's error is the cause."""
 

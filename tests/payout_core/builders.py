@@ -48,6 +48,14 @@ def make_store(backend: str, tmp_path: Path, schema: str) -> Store:
     return open_store(pg_dsn(), schema=schema)
 
 
+def store_url(store: Store, tmp_path: Path, schema: str) -> str:
+    """The `--store` URL of a test's store for the command line: its SQLite file, or its PostgreSQL schema chosen
+    through libpq's options."""
+    if store.name == "sqlite":
+        return str(tmp_path / f"{schema}.db")
+    return f"{pg_dsn()}{'&' if '?' in pg_dsn() else '?'}options=-csearch_path%3D{schema}"
+
+
 def drop_schema(schema: str) -> None:
     with psycopg.connect(pg_dsn(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

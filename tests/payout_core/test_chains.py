@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from payout_core.audit import Actors
 from payout_core.dispatch import evidence_of, find_attempt
 from payout_core.errors import PayoutError
 from payout_core.ledger import merchant_account
@@ -90,6 +91,37 @@ def test_configuration_and_money_in(shop: PayoutEngine, store: Store) -> None:
         "save the route",
         "raise the routing version",
         "open an account",
+    ]
+
+
+def test_actors_and_roles(store: Store) -> None:
+    actors = Actors(store)
+    assert links_each_failing(store, lambda: actors.bootstrap("root", "Root")) == [
+        "add the actor",
+        "grant the roles",
+        "only the first admin is bootstrapped",
+        "write the audit row",
+    ]
+    assert links_each_failing(store, lambda: actors.add("alice", "Alice", ["approver"], by="root")) == [
+        "the actor holds the admin role",
+        "add the actor",
+        "grant the roles",
+        "write the audit row",
+    ]
+    assert links_each_failing(store, lambda: actors.grant("alice", "operator", by="root")) == [
+        "the actor holds the admin role",
+        "grant the role",
+        "write the audit row",
+    ]
+    assert links_each_failing(store, lambda: actors.revoke("alice", "approver", by="root")) == [
+        "the actor holds the admin role",
+        "revoke the role",
+        "write the audit row",
+    ]
+    assert links_each_failing(store, lambda: actors.set_active("alice", False, by="root")) == [
+        "the actor holds the admin role",
+        "set the actor active",
+        "write the audit row",
     ]
 
 

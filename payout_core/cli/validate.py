@@ -17,16 +17,10 @@ import typer
 
 from cardbin.redact import redact
 from payout_core.channels import UnknownChannel, channel
+from payout_core.cli.app import app
 from payout_core.recipient import Recipient
 from payout_core.validation import CardResolver, PrepareError, Violation, prepare, validate
 from payout_core.validation.card import default_resolver
-
-app = typer.Typer(
-    name="payout-core",
-    help="Safe payouts (代付): recipient validation per channel.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,  # locals hold account numbers
-)
 
 _PATH = re.compile(r" - at `\$\.?(?P<field>[^`]*)`$")
 
@@ -71,11 +65,6 @@ def _print_human(report: LineReport) -> None:
     for v in report.violations:
         hint = f" → {v.suggestion}" if v.suggestion is not None else ""
         typer.echo(f"line {report.line}: {v.field} [{v.code}] {v.message}{hint}")
-
-
-@app.callback()
-def main() -> None:
-    """Safe payouts (代付): recipient validation per channel."""
 
 
 @app.command("validate")

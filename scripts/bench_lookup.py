@@ -74,7 +74,7 @@ def main() -> None:
         "Resolver.lookup": per_call_us(resolver.lookup, cards, args.repeats),
         "  pan.normalize_pan": per_call_us(pan.normalize_pan, cards, args.repeats),
         "  pan.luhn_valid": per_call_us(pan.luhn_valid, cards, args.repeats),
-        "  pan.mask": per_call_us(pan.mask, cards, args.repeats),
+        "  pan.mask_digits": per_call_us(pan.mask_digits, cards, args.repeats),
         "  index.find (BIN probes)": per_call_us(resolver.index.find, cards, args.repeats),
     }
     print(f"release {resolver.release} ({args.release}), {len(cards)} distinct cards, median of {args.repeats} runs")

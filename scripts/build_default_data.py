@@ -5,9 +5,11 @@ PAN length) aespark lacks (BINs of 6 digits or more: its shorter entries are not
 source (`aespark` / `hexindai`). Neither has a 机构代码: banks come from the issuer name (hexindai's bank code
 where aespark's name maps to no bank of the directory), regions from a regional bank's seat at lookup. Branches
 are gweesin's CNAPS sample plus the directory's head offices it lacks (source `bank_directory`), cities gweesin's
-cities.json. aespark's file goes through the same readers and validation as a monthly load.
+cities.json. aespark's file goes through the same readers and validation as a monthly load. The release's index
+facts (`cardbin.resolve.snapshot`) are written beside its tables; `--index-only` rewrites just those (after a change
+to the bank directory or the rules that index a release).
 
-    .venv/bin/python scripts/build_default_data.py [--month 2023-08]
+    .venv/bin/python scripts/build_default_data.py [--month 2023-08] [--index-only]
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from cardbin.banks import default_directory
 from cardbin.errors import LoadRefused
 from cardbin.model import SourceFile
 from cardbin.release.build import Built, Inputs, build_release
-from cardbin.release.bundled import merge_bins, with_head_offices, write_bundle
+from cardbin.release.bundled import merge_bins, read_bundle, with_head_offices, write_bundle
 from cardbin.resolve.coverage import release_coverage
+from cardbin.resolve.index import ReleaseIndex
+from cardbin.resolve.snapshot import write_snapshot
 from cardbin.sources import read_alipay_codes
 from cardbin.validate import Report, print_report
 
@@ -73,12 +77,23 @@ def build(month: str = DEFAULT_MONTH) -> Built:
     return Built(release=release, report=built.report)
 
 
+def write_index(directory: Path, console: Console) -> None:
+    """The index facts of the release in `directory`, as read back from its files, beside it."""
+    index = ReleaseIndex.build(read_bundle(directory).rows(), default_directory())
+    path = write_snapshot(index, directory)
+    console.print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--month", default=DEFAULT_MONTH)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "default")
+    parser.add_argument("--index-only", action="store_true", help="Rewrite only the index facts of the release.")
     args = parser.parse_args()
     console = Console()
+    if args.index_only:
+        write_index(args.out, console)
+        return
     try:
         built = build(args.month)
     except LoadRefused as refused:
@@ -92,6 +107,7 @@ def main() -> None:
         f"wrote {args.out}: month {manifest.month}, {manifest.counts}; "
         f"{bins.filter(pl.col('source') == 'hexindai').height} BIN rows from hexindai"
     )
+    write_index(args.out, console)
 
 
 if __name__ == "__main__":

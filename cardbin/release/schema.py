@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from cardbin.model import SourceFile
+from cardbin.model import BinRecord, City, SourceFile
+from cardbin.release.rows import COLUMNS, BranchRow, ReleaseRows, SegmentRow
 
 BINS: dict[str, pl.DataType] = {
     "bin": pl.String(),  # fixed prefix of the 主账号 pattern
@@ -80,3 +81,13 @@ class ReleaseData:
     segments: pl.DataFrame = field(default_factory=lambda: empty("segments"))
     loaded_at: str = ""
     sources: tuple[SourceFile, ...] = ()
+
+    def rows(self) -> ReleaseRows:
+        """The tables as Python rows, for the resolver's index."""
+        return ReleaseRows(
+            month=self.month,
+            bins=[BinRecord(**row) for row in self.bins.select(COLUMNS["bins"]).iter_rows(named=True)],
+            branches=[BranchRow(*row) for row in self.branches.select(COLUMNS["branches"]).iter_rows()],
+            cities=[City(**row) for row in self.cities.select(COLUMNS["cities"]).iter_rows(named=True)],
+            segments=[SegmentRow(*row) for row in self.segments.select(COLUMNS["segments"]).iter_rows()],
+        )

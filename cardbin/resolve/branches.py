@@ -29,15 +29,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import polars as pl
+import msgspec
 
 from cardbin import cnaps
 from cardbin.banks.directory import SHARED_CATEGORIES, BankDirectory
 from cardbin.banks.names import canonical_name
 from cardbin.errors import UnknownBranch
 from cardbin.model import Bank, Branch, City, CnapsMatch
+from cardbin.release.rows import BranchRow
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _NOTE = re.compile(r"[（(][^（()）]*[)）]\s*$")
 _CLOSED = ("不对外", "不办", "不转汇")
@@ -94,94 +101,118 @@ def _is_provincial(name: str, province: str | None) -> bool:
     return any(place + "分行" in name for place in _place_variants(province))
 
 
-class BranchTable:
-    """All branches of a release as Branch Structs, grouped by bank and city for the 联行号 choice."""
+def _bank_of(directory: BankDirectory, category: str, name: str) -> Bank | None:
+    """The directory bank of a branch (see module doc); a name match must not contradict the 行别."""
+    if category not in SHARED_CATEGORIES:
+        owners = directory.by_category(category)
+        if len(owners) == 1:
+            return owners[0]
+    bank = directory.by_name(name)
+    if bank is not None and bank.cnaps_category not in (None, category):
+        return None
+    return bank
 
-    def __init__(self, branches: pl.DataFrame, cities: dict[str, City], directory: BankDirectory) -> None:
+
+def _head_office(bank: Bank, members: list[Branch]) -> Branch | None:
+    """A bank's head office among its branches of the release (see module doc)."""
+    by_code = {b.cnaps_code: b for b in members}
+    if bank.head_office_cnaps in by_code:
+        return by_code[bank.head_office_cnaps]
+    clearing = Counter(b.clearing_code for b in members if b.clearing_code in by_code and b.clearing_code)
+    if clearing:
+        return by_code[min(clearing, key=lambda code: (-clearing[code], code))]
+    names = {canonical_name(n) for n in (bank.name, *bank.aliases)}
+
+    def rank(branch: Branch) -> int | None:
+        name = canonical_name(_NOTE.sub("", branch.name))
+        if name in names:
+            return 0
+        if name.endswith("总行"):
+            return 1
+        if name.endswith("总行营业部") or name in {n + "营业部" for n in names}:
+            return 2
+        return None
+
+    ranked = [(r, len(b.name), b.cnaps_code) for b in members if (r := rank(b)) is not None]
+    return by_code[min(ranked)[2]] if ranked else None
+
+
+class BranchFacts(msgspec.Struct, frozen=True, array_like=True):
+    """What indexing a release's branches computes: each branch's bank and city, the rank of each city-level
+    branch of a known bank, each bank's head office. Kept with the bundled release's index facts."""
+
+    branches: list[Branch]
+    ranks: dict[str, int]  # 联行号 → rank among city-level branches (lower is better)
+    head_offices: dict[str, str]  # bank code → 联行号 of its head office
+
+
+def branch_facts(rows: Iterable[BranchRow], cities: Mapping[str, City], directory: BankDirectory) -> BranchFacts:
+    """The facts of a release's canonical branch rows, the banks taken from `directory` (see module doc)."""
+    by_code: dict[str, Branch] = {}
+    ranks: dict[str, int] = {}
+    owned: dict[str, list[Branch]] = defaultdict(list)
+    for row in rows:
+        bank = _bank_of(directory, row.bank_category, row.name)
+        city = cities.get(row.city_code)
+        branch = Branch(
+            cnaps_code=row.cnaps_code,
+            name=row.name,
+            bank_category=row.bank_category,
+            bank_code=bank.code if bank else None,
+            bank_name=bank.name if bank else row.bank_name,
+            clearing_code=row.clearing_code,
+            city_code=row.city_code,
+            city=city.city if city else None,
+            province=city.province if city else None,
+            source=row.source or "cnaps_table",
+        )
+        by_code[branch.cnaps_code] = branch
+        if bank is not None:
+            owned[bank.code].append(branch)
+            rank = _level_rank(branch.name, city)
+            if rank is not None:
+                ranks[branch.cnaps_code] = rank
+    head_offices = {}
+    for code, members in owned.items():
+        bank = directory.by_code(code)
+        head = _head_office(bank, members) if bank is not None else None
+        if head is not None:
+            head_offices[code] = head.cnaps_code
+    return BranchFacts(list(by_code.values()), ranks, head_offices)
+
+
+class BranchTable:
+    """All branches of a release, grouped by bank and city for the 联行号 choice; assembled from BranchFacts."""
+
+    def __init__(self, facts: BranchFacts, cities: Mapping[str, City]) -> None:
+        self.facts = facts
         self._cities = cities
-        self._directory = directory
         capitals: dict[str, str] = {}
         for code, place in sorted(cities.items()):
             capitals.setdefault(place.province, code)
         self._capitals = capitals
-        self.by_code: dict[str, Branch] = {}
+        self.by_code: dict[str, Branch] = {b.cnaps_code: b for b in facts.branches}
+        self._ranks = facts.ranks
         # (bank code, city code) → city-level branches, best first.
         self._levels: dict[tuple[str, str], list[Branch]] = defaultdict(list)
-        self._ranks: dict[str, int] = {}
-        owned: dict[str, list[Branch]] = defaultdict(list)
-        for row in branches.iter_rows(named=True):
-            bank = self._bank_of(row["bank_category"], row["name"])
-            city = cities.get(row["city_code"])
-            branch = Branch(
-                cnaps_code=row["cnaps_code"],
-                name=row["name"],
-                bank_category=row["bank_category"],
-                bank_code=bank.code if bank else None,
-                bank_name=bank.name if bank else row["bank_name"],
-                clearing_code=row["clearing_code"],
-                city_code=row["city_code"],
-                city=city.city if city else None,
-                province=city.province if city else None,
-                source=row["source"] or "cnaps_table",
-            )
-            self.by_code[branch.cnaps_code] = branch
-            if bank is not None:
-                owned[bank.code].append(branch)
-            rank = _level_rank(branch.name, city)
-            if bank is not None and rank is not None:
-                self._ranks[branch.cnaps_code] = rank
-                self._levels[(bank.code, branch.city_code)].append(branch)
+        for branch in facts.branches:
+            if branch.bank_code is not None and branch.cnaps_code in facts.ranks:
+                self._levels[(branch.bank_code, branch.city_code)].append(branch)
         for group in self._levels.values():
             group.sort(key=self._order)
         self._by_province: dict[tuple[str, str], list[Branch]] = defaultdict(list)
         for (bank_code, city_code), group in self._levels.items():
             if (where := cities.get(city_code)) is not None:
                 self._by_province[(bank_code, where.province)].extend(group)
-        self.head_offices: dict[str, Branch] = {}
-        for code, members in owned.items():
-            bank = directory.by_code(code)
-            head = self._head_office(bank, members) if bank is not None else None
-            if head is not None:
-                self.head_offices[code] = head
+        self.head_offices = {bank: self.by_code[code] for bank, code in facts.head_offices.items()}
         self._choices: dict[tuple[str, str | None, str | None], Choice] = {}
-        self.frame = self._search_frame()
 
-    def _head_office(self, bank: Bank, members: list[Branch]) -> Branch | None:
-        """A bank's head office among its branches of the release (see module doc)."""
-        codes = {b.cnaps_code for b in members}
-        if bank.head_office_cnaps in codes:
-            return self.by_code[bank.head_office_cnaps]
-        clearing = Counter(b.clearing_code for b in members if b.clearing_code in codes and b.clearing_code)
-        if clearing:
-            return self.by_code[min(clearing, key=lambda code: (-clearing[code], code))]
-        names = {canonical_name(n) for n in (bank.name, *bank.aliases)}
-
-        def rank(branch: Branch) -> int | None:
-            name = canonical_name(_NOTE.sub("", branch.name))
-            if name in names:
-                return 0
-            if name.endswith("总行"):
-                return 1
-            if name.endswith("总行营业部") or name in {n + "营业部" for n in names}:
-                return 2
-            return None
-
-        ranked = [(r, len(b.name), b.cnaps_code) for b in members if (r := rank(b)) is not None]
-        return self.by_code[min(ranked)[2]] if ranked else None
+    @classmethod
+    def build(cls, rows: Iterable[BranchRow], cities: Mapping[str, City], directory: BankDirectory) -> BranchTable:
+        return cls(branch_facts(rows, cities, directory), cities)
 
     def _order(self, branch: Branch) -> tuple[int, int, str]:
         return self._ranks[branch.cnaps_code], len(branch.name), branch.cnaps_code
-
-    def _bank_of(self, category: str, name: str) -> Bank | None:
-        """The directory bank of a branch (see module doc); a name match must not contradict the 行别."""
-        if category not in SHARED_CATEGORIES:
-            owners = self._directory.by_category(category)
-            if len(owners) == 1:
-                return owners[0]
-        bank = self._directory.by_name(name)
-        if bank is not None and bank.cnaps_category not in (None, category):
-            return None
-        return bank
 
     def branch(self, cnaps_code: str) -> Branch:
         code = cnaps.validate(cnaps_code.strip())
@@ -233,8 +264,12 @@ class BranchTable:
             return Choice(head.name, head.cnaps_code, "head_office")
         return NO_CHOICE
 
-    def _search_frame(self) -> pl.DataFrame:
-        """One row per branch with a text column to match keywords against (name, bank, city, province)."""
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        """One row per branch with a text column to match keywords against (name, bank, city, province); built
+        at the first search, so a lookup never imports polars."""
+        import polars as pl
+
         branches = list(self.by_code.values())
         return pl.DataFrame(
             {
@@ -255,6 +290,8 @@ class BranchTable:
 
     def search(self, bank: Bank | None, city: str | None, q: str | None, limit: int) -> list[Branch]:
         """Branches of `bank` in `city` (code or name) whose text holds every keyword of `q`, by code."""
+        import polars as pl
+
         conditions: list[pl.Expr] = []
         if bank is not None:
             conditions.append(pl.col("bank_code") == bank.code)

@@ -66,4 +66,4 @@ def _by_bank(infos: list[CardInfo]) -> list[BankCoverage]:
 
 def release_coverage(release: ReleaseData, directory: BankDirectory | None = None) -> Coverage:
     """The coverage of a built release (indexes it once, as a server would)."""
-    return index_coverage(ReleaseIndex(release, directory or default_directory()))
+    return index_coverage(ReleaseIndex.build(release.rows(), directory or default_directory()))

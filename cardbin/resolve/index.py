@@ -1,9 +1,13 @@
-"""In-memory structures built once per release so a lookup is a few dict probes and one Struct copy.
+"""In-memory structures assembled once per release so a lookup is a dict probe or two and one Struct copy.
 
-For every card length n, ``exact_tables[n]`` maps BIN length → {BIN: hit} over the BIN rows whose PAN length is n,
-and ``by_head[n]`` lists, per first six digits, the BIN lengths (6 or more) present under them, longest first, so
-a lookup is usually two dict probes. Without a row of the card's length, the longest BIN of any length answers, with
-``pan_length_valid=False``. A hit carries the finished CardInfo (bank, region, 联行号) but for the per-card fields.
+What is slow to work out (banks, regions, branches: `cardbin.resolve.facts`) comes in as IndexFacts; the answers
+are computed here, once per (BIN, card length), unless the facts carry them (the bundled release's do).
+
+For every card length n, ``exact_tables[n]`` maps BIN length → {BIN: hit} over the BIN rows whose PAN length is n;
+a 6-digit BIN that no longer BIN extends is found with one probe of its first six digits, else ``by_head[n]``
+lists, per first six digits, the BIN lengths (6 or more) present under them, longest first. Without a row of the
+card's length, the longest BIN of any length answers, with ``pan_length_valid=False``. A hit carries the finished,
+shared CardInfo (bank, region, 联行号); a lookup copies it with the card's masked number and Luhn flag.
 
 Best row among equal candidates (same BIN, same fit): the PAN length nearest the card's, then a row whose bank the
 directory knows, then one with a 机构代码, then the bank-level issuer (机构代码 …0000: a branch-level row sharing the
@@ -19,17 +23,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import msgspec
-import polars as pl
 
-from cardbin.banks.directory import BankDirectory
-from cardbin.banks.identity import identify
-from cardbin.banks.names import Places
+from cardbin.banks.directory import BankDirectory, default_directory
 from cardbin.errors import UnknownBin
 from cardbin.model import Alternative, Bank, BinRecord, CardInfo, CardType, City, RegionSource
-from cardbin.release.schema import ReleaseData
+from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH
+from cardbin.release.rows import ReleaseRows
 from cardbin.resolve.branches import BranchTable
+from cardbin.resolve.facts import IndexFacts, index_facts
 from cardbin.resolve.region import NATIONAL, Region, Regions
 
 HEAD = 6  # most BINs have 6 digits; longer ones are grouped under their first 6
@@ -86,63 +90,85 @@ def _alternative(row: Row) -> Alternative:
 
 
 class ReleaseIndex:
-    """The hot-path view of one release (see module doc)."""
+    """The hot-path view of one release (see module doc), assembled from its IndexFacts."""
 
-    def __init__(self, data: ReleaseData, directory: BankDirectory) -> None:
-        self.release = data.month
-        self.cities: dict[str, City] = {
-            r["city_code"]: City(**r) for r in data.cities.unique("city_code", keep="first").iter_rows(named=True)
-        }
+    def __init__(self, facts: IndexFacts, directory: BankDirectory | None = None) -> None:
+        """`directory`: the bank directory the facts were computed against (None: the shipped one, read when first
+        needed: a lookup does not need it)."""
+        self.facts = facts
+        self.release = facts.release
+        self.cities: dict[str, City] = {city.city_code: city for city in facts.cities}
         self.regions = Regions(self.cities)
-        counts = data.bins.group_by("issuer_code", "issuer_name").len().iter_rows()
-        issuers = identify(directory, {(code, name): n for code, name, n in counts}, Places(self.cities.values()))
-        # The directory plus the banks only this release names: branches and /v1/banks know them too.
-        self.directory = directory = directory.extended(issuers.derived.values())
-        self.unknown_banks = frozenset(bank.code for bank in issuers.derived.values())
-        self.branches = BranchTable(data.branches, self.cities, directory)
+        self._directory = directory
+        banks = {bank.code: bank for bank in facts.banks}
+        self._derived = [banks[code] for code in facts.derived]
+        self.unknown_banks = frozenset(facts.derived)
+        self.branches = BranchTable(facts.branches, self.cities)
+        self.rows = [Row(r.record, banks[r.bank] if r.bank else None, r.region) for r in facts.rows]
         self.rows_by_bin: dict[str, list[Row]] = defaultdict(list)
-        seen: set[BinRecord] = set()
-        for r in data.bins.iter_rows(named=True):
-            record = BinRecord(**r)
-            if record in seen:  # exact duplicate rows are one row, not an alternative of themselves
-                continue
-            seen.add(record)
-            bank = directory.by_code(record.bank_code) if record.bank_code else None
-            if bank is None:
-                bank = issuers.bank(record.issuer_code, record.issuer_name)
-            region = self.regions.of_issuer(record.issuer_code)
-            if record.issuer_code is None:
-                region = self.regions.of_seat(bank) or region
-            self.rows_by_bin[record.bin].append(Row(record, bank, region))
+        for row in self.rows:
+            self.rows_by_bin[row.record.bin].append(row)
         self.bin_lengths = sorted({len(b) for b in self.rows_by_bin}, reverse=True)
         # card length → BIN length → BIN → hit.
         self.exact_tables: dict[int, dict[int, dict[str, Hit]]] = {}
-        for bin_, rows in self.rows_by_bin.items():
-            for n in sorted({row.record.pan_length for row in rows}):
-                fitting = [row for row in rows if row.record.pan_length == n]
-                table = self.exact_tables.setdefault(n, {}).setdefault(len(bin_), {})
-                table[bin_] = self._hit(fitting, n, pan_length_valid=True)
-        # The probe structure: card length → first 6 digits → the BIN lengths (≥ 6) present under them, longest
-        # first, with their {BIN: hit}; most cards need two dict probes. BINs shorter than 6 digits come after.
-        self.by_head: dict[int, dict[str, list[tuple[int, dict[str, Hit]]]]] = {}
+        if facts.answers is not None:
+            for number, info in facts.answers:
+                self._exact(info.pan_length, info.bin)[info.bin] = Hit(self.rows[number], info)
+        else:
+            for bin_, rows in self.rows_by_bin.items():
+                for n in sorted({row.record.pan_length for row in rows}):
+                    fitting = [row for row in rows if row.record.pan_length == n]
+                    self._exact(n, bin_)[bin_] = self._hit(fitting, n, pan_length_valid=True)
+        # The probe structure, per card length: the hit of each 6-digit BIN that no longer BIN extends (most cards:
+        # one probe); else, per first 6 digits, the BIN lengths (≥ 6) present under them, longest first, with their
+        # {BIN: hit}; BINs shorter than 6 digits after those.
+        lengths = range(PAN_MIN_LENGTH, PAN_MAX_LENGTH + 1)
+        self._direct: dict[int, dict[str, Hit]] = {n: {} for n in lengths}
+        self.by_head: dict[int, dict[str, list[tuple[int, dict[str, Hit]]]]] = {n: {} for n in lengths}
         self.short: dict[int, list[tuple[int, dict[str, Hit]]]] = {}
         for n, tables in self.exact_tables.items():
-            heads = self.by_head.setdefault(n, {})
+            heads: dict[str, list[tuple[int, dict[str, Hit]]]] = defaultdict(list)
             for length, table in sorted(tables.items(), reverse=True):
                 if length < HEAD:
                     self.short.setdefault(n, []).append((length, table))
                     continue
                 for head in {bin_[:HEAD] for bin_ in table}:
-                    heads.setdefault(head, []).append((length, table))
+                    heads[head].append((length, table))
+            for head, probes in heads.items():
+                if len(probes) == 1 and probes[0][0] == HEAD:
+                    self._direct.setdefault(n, {})[head] = probes[0][1][head]
+                else:
+                    self.by_head.setdefault(n, {})[head] = probes
         self._fallback: dict[tuple[str, int], Hit] = {}
-        self.segments: list[tuple[int, dict[str, str]]] = self._segment_tables(data.segments)
+        segments: dict[int, dict[str, str]] = defaultdict(dict)
+        for prefix, city_code in facts.segments:
+            segments[len(prefix)][prefix] = city_code
+        self.segments: list[tuple[int, dict[str, str]]] = sorted(segments.items(), reverse=True)
 
-    @staticmethod
-    def _segment_tables(segments: pl.DataFrame) -> list[tuple[int, dict[str, str]]]:
-        tables: dict[int, dict[str, str]] = defaultdict(dict)
-        for prefix, city_code in segments.select("prefix", "city_code").iter_rows():
-            tables[len(prefix)][prefix] = city_code
-        return sorted(tables.items(), reverse=True)
+    @classmethod
+    def build(cls, tables: ReleaseRows, directory: BankDirectory) -> ReleaseIndex:
+        """Index a release's tables: compute its facts (the slow part), then assemble."""
+        return cls(index_facts(tables, directory), directory)
+
+    def _exact(self, pan_length: int, bin_: str) -> dict[str, Hit]:
+        return self.exact_tables.setdefault(pan_length, {}).setdefault(len(bin_), {})
+
+    @cached_property
+    def directory(self) -> BankDirectory:
+        """The bank directory plus the banks only this release names: branches and /v1/banks know them too."""
+        return (self._directory or default_directory()).extended(self._derived)
+
+    def snapshot(self) -> IndexFacts:
+        """The facts with every exact answer, so assembling them again computes none (the bundled release ships
+        them)."""
+        numbers = {id(row): number for number, row in enumerate(self.rows)}
+        answers = [
+            (numbers[id(hit.row)], hit.info)
+            for tables in self.exact_tables.values()
+            for table in tables.values()
+            for hit in table.values()
+        ]
+        return msgspec.structs.replace(self.facts, answers=answers)
 
     def _hit(self, rows: list[Row], pan_length: int, *, pan_length_valid: bool) -> Hit:
         ordered = sorted(rows, key=lambda row: _rank(row, pan_length))
@@ -189,18 +215,20 @@ class ReleaseIndex:
         )
 
     def find(self, pan: str) -> Hit | None:
-        """The hit for a normalised card number: longest BIN of the card's length, else longest BIN of any."""
+        """The hit for a normalised card number (12–19 digits): longest BIN of its length, else longest of any."""
         n = len(pan)
-        heads = self.by_head.get(n)
-        if heads is not None:
-            for length, table in heads.get(pan[:HEAD], ()):
-                hit = table.get(pan[:length])
-                if hit is not None:
-                    return hit
+        head = pan[:HEAD]
+        hit = self._direct[n].get(head)
+        if hit is not None:
+            return hit
+        for length, table in self.by_head[n].get(head, ()):
+            hit = table.get(pan[:length])
+            if hit is not None:
+                return hit
         for length, table in self.short.get(n, ()):
-            found = table.get(pan[:length])
-            if found is not None:
-                return found
+            hit = table.get(pan[:length])
+            if hit is not None:
+                return hit
         return self.fallback(pan)
 
     def fallback(self, pan: str) -> Hit | None:

@@ -20,9 +20,8 @@ province for a province-wide bank (省农村信用社联合社); a national bank
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
-from iso3166 import countries_by_numeric
+import msgspec
 
 from cardbin.model import Bank, City, RegionLevel, RegionSource
 
@@ -30,8 +29,9 @@ NATIONAL = "0000"
 CHINA = "156"
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(msgspec.Struct, frozen=True, array_like=True, omit_defaults=True):
+    """A BIN row's region; a Struct, so the bundled release's index facts can carry it (`cardbin.resolve.facts`)."""
+
     level: RegionLevel
     city: City | None = None
     province: str | None = None
@@ -69,6 +69,8 @@ class Regions:
         if tail == NATIONAL:
             return Region("national", reason=f"机构代码 {issuer_code} is a national issuer (…0000): no region")
         if tail < "1000":
+            from iso3166 import countries_by_numeric  # only indexing needs it: a lookup never loads the table
+
             country = countries_by_numeric.get(tail[1:]) if tail[1:] != CHINA else None
             if country is not None:
                 return Region("overseas", country=country.alpha2, source="issuer_code")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from cardbin import pan as pans
 from cardbin.banks.directory import BankDirectory, default_directory
 from cardbin.errors import InvalidInput, ReleaseNotFound, UnknownBin
 from cardbin.model import Bank, BinRecord, Branch, CardInfo, City
-from cardbin.release.bundled import default_release
-from cardbin.release.schema import ReleaseData
+from cardbin.pan import luhn_valid, mask_digits, normalize_pan, normalize_prefix
+from cardbin.paths import default_db_path
 from cardbin.resolve.index import SEGMENT_REFINES, ReleaseIndex, unknown_bin
-from cardbin.store import ReleaseStore, default_db_path
+
+if TYPE_CHECKING:
+    from cardbin.release.schema import ReleaseData
 
 _replace = msgspec.structs.replace
 
@@ -28,37 +30,45 @@ class Resolver:
 
     @classmethod
     def from_release(cls, data: ReleaseData, directory: BankDirectory | None = None) -> Resolver:
-        return cls(ReleaseIndex(data, directory or default_directory()))
+        return cls(ReleaseIndex.build(data.rows(), directory or default_directory()))
 
     @classmethod
     def open(cls, db: str | Path | None = None, month: str | None = None) -> Resolver:
         """The active release (or release `month`, active or not) of `db`; without `db`, of ``CARDBIN_DB``;
-        without that, the bundled release."""
+        without that, the bundled release.
+
+        Imports neither polars nor (for the bundled release) DuckDB: a one-off lookup starts fast."""
         path = Path(db) if db is not None else default_db_path()
         if path is not None:
-            return cls.from_release(ReleaseStore(path).read_release(month))
-        data = default_release()
-        if month is not None and month != data.month:
+            from cardbin.store import ReleaseStore
+
+            return cls(ReleaseIndex.build(ReleaseStore(path).read_rows(month), default_directory()))
+        from cardbin.resolve.snapshot import bundled_index
+
+        index = bundled_index()
+        if month is not None and month != index.release:
             raise ReleaseNotFound(
-                f"release {month}: without a store (--db or CARDBIN_DB) only the bundled release {data.month} exists"
+                f"release {month}: without a store (--db or CARDBIN_DB) only the bundled release {index.release} exists"
             )
-        return cls.from_release(data)
+        return cls(index)
 
     def lookup(self, card_number: str) -> CardInfo:
-        """Bank, card, region and 联行号 of a card number; Luhn and length are flags, never a rejection."""
-        pan = pans.normalize_pan(card_number)
+        """Bank, card, region and 联行号 of a card number; Luhn and length are flags, never a rejection.
+
+        The hot path: normalise, probe the BIN tables, copy the shared answer with the card's own fields."""
+        pan = normalize_pan(card_number)
         index = self.index
         hit = index.find(pan)
         if hit is None:
-            raise unknown_bin("card_number", pans.mask(pan), self.release)
+            raise unknown_bin("card_number", mask_digits(pan), self.release)
         info = hit.info
         if index.segments and info.region_source in SEGMENT_REFINES:
             info = index.with_segment(hit, index.segment_city(pan))
-        return _replace(info, card_number_masked=pans.mask(pan), luhn_valid=pans.luhn_valid(pan))
+        return _replace(info, card_number_masked=mask_digits(pan), luhn_valid=luhn_valid(pan))
 
     def lookup_bin(self, prefix: str) -> list[BinRecord]:
         """Every row (all PAN lengths, all issuers) of the longest BIN that is a prefix of `prefix`."""
-        digits = pans.normalize_prefix(prefix)
+        digits = normalize_prefix(prefix)
         for length in self.index.bin_lengths:
             rows = self.index.rows_by_bin.get(digits[:length]) if length <= len(digits) else None
             if rows:

@@ -28,8 +28,8 @@ import duckdb
 import msgspec
 
 from cardbin.errors import ReleaseError, ReleaseNotFound, StoreUnavailable
-from cardbin.model import Coverage, ReleaseInfo, SourceFile
-from cardbin.paths import DB_ENV
+from cardbin.model import BinRecord, City, Coverage, ReleaseInfo, SourceFile
+from cardbin.release.rows import COLUMNS, BranchRow, ReleaseRows, SegmentRow
 from cardbin.store.connection import check_store, connect, writer_lock
 from cardbin.store.schema import ACTIVE_MONTH, META_DDL, MIGRATIONS, table_ddl
 
@@ -38,12 +38,6 @@ if TYPE_CHECKING:
     from cardbin.release.diff import ReleaseDiff
     from cardbin.release.schema import ReleaseData
     from cardbin.validate import Options, Report
-
-
-def default_db_path() -> Path | None:
-    """The database named by CARDBIN_DB; None means: serve the bundled release."""
-    value = os.environ.get(DB_ENV, "").strip()
-    return Path(value) if value else None
 
 
 class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,38 +190,55 @@ class ReleaseStore:
             return active
         return month
 
+    def _sources(self, con: duckdb.DuckDBPyConnection, month: str) -> tuple[str, tuple[SourceFile, ...]]:
+        """(loaded_at, sources) of a stored release; ReleaseNotFound when the store has no such month."""
+        found = con.execute("SELECT loaded_at, sources FROM releases WHERE month = ?", [month]).fetchall()
+        if not found:
+            raise ReleaseNotFound(f"release {month} is not in {self.path}")
+        loaded_at, sources = found[0]
+        return str(loaded_at), tuple(msgspec.json.decode(str(sources), type=list[SourceFile]))
+
     def read_release(self, month: str | None = None) -> ReleaseData:
         """All tables of a release (None: the active one)."""
         from cardbin.release.schema import TABLES, ReleaseData, conform
 
         month = self._month_or_active(month)
         with self._reading() as con:
-            found = con.execute("SELECT loaded_at, sources FROM releases WHERE month = ?", [month]).fetchall()
-            if not found:
-                raise ReleaseNotFound(f"release {month} is not in {self.path}")
-            meta = found[0]
-            # A store written before a canonical column was added lacks it until its next write: read as null.
+            loaded_at, sources = self._sources(con, month)
             tables = {
-                table: conform(
-                    table,
-                    con.sql(
-                        f"SELECT {', '.join(c for c in schema if c in stored)} FROM {table} "
-                        "WHERE month = ? ORDER BY ALL",
-                        params=[month],
-                    ).pl(),
-                )
-                for table, schema in TABLES.items()
-                if (stored := _columns(con, table))
+                table: conform(table, con.sql(query, params=[month]).pl())
+                for table in TABLES
+                if (query := _select(con, table))
             }
         return ReleaseData(
             month=month,
-            loaded_at=str(meta[0]),
-            sources=tuple(msgspec.json.decode(str(meta[1]), type=list[SourceFile])),
+            loaded_at=loaded_at,
+            sources=sources,
             bins=tables["bins"],
             branches=tables["branches"],
             cities=tables["cities"],
             segments=tables["segments"],
         )
+
+    def read_rows(self, month: str | None = None) -> ReleaseRows:
+        """The tables of a release (None: the active one) as Python rows, read without polars: what an index is
+        built from."""
+        month = self._month_or_active(month)
+        with self._reading() as con:
+            self._sources(con, month)
+
+            def rows(table: str) -> list[tuple[Any, ...]]:
+                query = _select(con, table)
+                return con.execute(query, [month]).fetchall() if query else []
+
+            bins, cities = COLUMNS["bins"], COLUMNS["cities"]
+            return ReleaseRows(
+                month=month,
+                bins=[BinRecord(**dict(zip(bins, row, strict=True))) for row in rows("bins")],
+                branches=[BranchRow(*row) for row in rows("branches")],
+                cities=[City(**dict(zip(cities, row, strict=True))) for row in rows("cities")],
+                segments=[SegmentRow(*row) for row in rows("segments")],
+            )
 
     def load_report(self, month: str) -> Report:
         """The validation report stored with a release (empty for releases stored before reports were kept)."""
@@ -432,6 +443,16 @@ class ReleaseStore:
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
     return {str(name) for (name,) in rows}
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The query of one canonical table of a month (the parameter), columns in canonical order; a column that a
+    store written before it was added lacks reads as null until the store's next write. None: no such table."""
+    stored = _columns(con, table)
+    if not stored:
+        return None
+    columns = ", ".join(c if c in stored else f"NULL AS {c}" for c in COLUMNS[table])
+    return f"SELECT {columns} FROM {table} WHERE month = ? ORDER BY ALL"
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

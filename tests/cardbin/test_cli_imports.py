@@ -1,7 +1,8 @@
 """Which heavy modules a `cardbin` command imports, in a fresh interpreter: the CLI's cold start.
 
-`--help` and usage errors import none of them; `release list` needs DuckDB and nothing that moves frames. The
-timings themselves are measured with hyperfine (README, Benchmarks), not here.
+`--help` and usage errors import none of them; `release list` and a lookup on a store need DuckDB and nothing that
+moves frames; a lookup on the bundled release needs none (its index facts ship with it). The timings themselves are
+measured with hyperfine (README, Benchmarks), not here.
 """
 
 from __future__ import annotations
@@ -61,3 +62,14 @@ def test_release_list_imports_duckdb_but_no_frames(tmp_path: Path) -> None:
     assert code == 0 and loaded == {"duckdb"}
     code, loaded = _imports("release", "list", "--db", str(store.path))
     assert code == 0 and loaded == {"duckdb", "rich"}
+
+
+def test_a_lookup_imports_no_frames(tmp_path: Path) -> None:
+    """The README's first command answers from the bundled release's shipped index: no polars, no DuckDB."""
+    assert _imports("lookup", "6222021234567890128", "--json") == (0, set())
+    assert _imports("lookup", "6222021234567890128") == (0, {"rich"})
+    assert _imports("lookup", "1111111111111111", "--json") == (1, set())
+    store = ReleaseStore(tmp_path / "r.duckdb")
+    store.load("2018-06", Inputs(bin_table=write_csv(tmp_path / "t.csv", cocolian_rows()[:100])))
+    store.activate("2018-06")
+    assert _imports("lookup", "6223092900123456789", "--db", str(store.path), "--json") == (0, {"duckdb"})

@@ -136,5 +136,6 @@ def test_a_store_written_before_the_source_columns_reads_them_as_null(db: Path, 
     with duckdb.connect(str(db)) as con:
         con.execute("ALTER TABLE bins DROP COLUMN source")
     assert ReleaseStore(db).read_release("2018-06").bins["source"].null_count() == 20
+    assert {row.source for row in ReleaseStore(db).read_rows("2018-06").bins} == {None}
     assert runner.invoke(app, ["release", "load", "--month", "2018-07", "--bin-table", str(table)]).exit_code == 0
     assert ReleaseStore(db).read_release("2018-07").bins.height == 20  # the next write adds the column back

@@ -7,6 +7,7 @@ import pytest
 
 from cardbin.banks import default_directory
 from cardbin.model import Bank, City
+from cardbin.release.schema import ReleaseData, conform, empty
 from cardbin.resolve.branches import BranchTable
 from tests.cardbin.test_resolve import gweesin_tables
 
@@ -14,8 +15,13 @@ from tests.cardbin.test_resolve import gweesin_tables
 @pytest.fixture(scope="module")
 def table() -> BranchTable:
     branches, cities = gweesin_tables()
-    by_code = {r["city_code"]: City(**r) for r in cities.unique("city_code", keep="first").iter_rows(named=True)}
-    return BranchTable(branches, by_code, default_directory())
+    rows = ReleaseData(
+        month="2023-08", bins=empty("bins"), branches=conform("branches", branches), cities=conform("cities", cities)
+    ).rows()
+    by_code: dict[str, City] = {}
+    for city in rows.cities:
+        by_code.setdefault(city.city_code, city)
+    return BranchTable.build(rows.branches, by_code, default_directory())
 
 
 def bank(code: str) -> Bank:

@@ -13,6 +13,7 @@ import pytest
 from cardbin.errors import LoadRefused, ReleaseError, ReleaseNotFound, StoreBusy, StoreUnavailable
 from cardbin.release import schema as schema_module
 from cardbin.release.build import Inputs
+from cardbin.release.rows import COLUMNS
 from cardbin.store import ReleaseStore, default_db_path
 from cardbin.store.connection import connect
 from tests.cardbin.conftest import full_inputs
@@ -29,7 +30,7 @@ def _rows_for(path: Path, month: str) -> dict[str, int]:
 
 
 def test_a_missing_store_is_refused_and_never_created(store: ReleaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    for read in (store.active_month, store.list_releases, store.read_release, store.history):
+    for read in (store.active_month, store.list_releases, store.read_release, store.read_rows, store.history):
         with pytest.raises(StoreUnavailable, match="no such release store"):
             read()
     with pytest.raises(StoreUnavailable, match="no such release store"):
@@ -52,6 +53,8 @@ def test_load_stores_an_inactive_release_that_reads_back_as_built(store: Release
     key = ["bin", "pan_length", "issuer_name", "issuer_code", "card_name"]
     assert back.bins.sort(key).equals(built.release.bins.sort(key))
     assert back.branches.equals(built.release.branches)
+    assert store.read_rows("2018-06") == back.rows()  # what an index is built from, read without polars
+    assert {table: tuple(columns) for table, columns in schema_module.TABLES.items()} == COLUMNS
     icbc = back.bins.filter(pl.col("bin") == "622202").row(0, named=True)
     assert (icbc["issuer_code"], icbc["bank_code"], icbc["card_type"]) == ("01020000", "ICBC", "debit")
     [listed] = store.list_releases()

@@ -1,8 +1,9 @@
 """`cardbin lookup`, `cardbin branches`, `cardbin enrich`: resolution from the shell.
 
-Errors go to stderr as the typed error's message (masked) with exit code 1 when the data says no (an unknown BIN or
-branch, a missing release or store) and 2 for what was typed wrong (a malformed card number, an unknown bank).
-`--json` prints the API's field names. Resolver and polars are imported when a command runs, not before.
+Exit codes and the `--json` envelope are those of `cardbin.cli.output`: 1 when the data says no (an unknown BIN or
+branch, a missing release or store), 2 for what was typed wrong (a malformed card number, an unknown bank); the
+envelope's `result` holds the API's records. Without `--json` an error is its masked message on stderr. The
+Resolver is imported when a command runs, and a lookup imports no polars (`cardbin.resolve.snapshot`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cardbin.cli.app import app
-from cardbin.cli.output import exit_code
-from cardbin.errors import CardbinError, NotFound
-from cardbin.redact import redact
+from cardbin.cli.output import done, fail
+from cardbin.errors import CardbinError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -36,18 +36,18 @@ release_option = click.option(
     metavar="MONTH",
     help="Answer from this release (YYYY-MM), active or not; default: the active one.",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's field names).")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the JSON envelope (its result has the API's field names)."
+)
 
 
 @contextmanager
-def _reported() -> Iterator[None]:
-    """Turn cardbin's typed errors into a one-line message and an exit code instead of a traceback."""
+def _answered(command: str, *, as_json: bool = False) -> Iterator[None]:
+    """A typed error ends the command with its exit code and the envelope (--json) or its message, no traceback."""
     try:
         yield
     except CardbinError as exc:
-        label = "not found" if isinstance(exc, NotFound) else "error"
-        click.echo(f"{label}: {redact(str(exc))}", err=True)
-        raise click.exceptions.Exit(exit_code(exc)) from None
+        fail(exc, command, as_json=as_json)
 
 
 def _resolver(db: Path | None, month: str | None) -> Resolver:
@@ -97,12 +97,10 @@ def _card_table(info: CardInfo) -> Table:
 @release_option
 def lookup(card: str, as_json: bool, db: Path | None, month: str | None) -> None:
     """Bank, card type, region and 联行号 of a card number (spaces, dashes and full-width digits are fine)."""
-    import msgspec
-
-    with _reported():
+    with _answered("lookup", as_json=as_json):
         info = _resolver(db, month).lookup(card)
     if as_json:
-        click.echo(msgspec.json.encode(info).decode())
+        done("lookup", info)
     else:
         from rich.console import Console
 
@@ -128,12 +126,10 @@ def branches(
     month: str | None,
 ) -> None:
     """Search CNAPS branches by bank, city and keywords."""
-    import msgspec
-
-    with _reported():
+    with _answered("branches", as_json=as_json):
         found = _resolver(db, month).branches(bank=bank, city=city, q=q, limit=limit)
     if as_json:
-        click.echo(msgspec.json.encode(found).decode())
+        done("branches", found)
         return
     from rich.console import Console
     from rich.table import Column, Table
@@ -165,7 +161,7 @@ def enrich(
     from cardbin.resolve.enrich import enrich_file
     from cardbin.resolve.files import output_format
 
-    with _reported():
+    with _answered("enrich"):
         output_format(target)
         summary = enrich_file(source, target, _resolver(db, month).index, column=column, prefix=prefix, excel=excel)
     click.echo(f"{summary.rows} rows: {summary.resolved} resolved, {summary.errors} with an error → {target}", err=True)

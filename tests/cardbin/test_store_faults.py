@@ -172,7 +172,7 @@ def test_a_read_only_store_is_refused_for_writes_and_still_read(small_disk: Path
     code, output = _cli("release", "load", "--db", str(store.path), "--month", "2018-07", "--bin-table", str(table_csv))
     assert code == 1 and "read-only" in output.lower(), output
     code, output = _cli("lookup", CARD, "--db", str(store.path), "--json")
-    assert code == 0 and msgspec.json.decode(output)["release"] == "2018-06"
+    assert code == 0 and msgspec.json.decode(output)["result"]["release"] == "2018-06"
     assert _cli("release", "list", "--db", str(store.path))[0] == 0
 
 
@@ -202,12 +202,12 @@ def test_an_inactive_release_answers_with_release(tmp_path: Path, table_csv: Pat
     store.load("2018-07", Inputs(bin_table=table_csv))
     store.activate("2018-06")
     db = ["--db", str(store.path)]
-    active = msgspec.json.decode(_cli("lookup", CARD, *db, "--json")[1])
-    inactive = msgspec.json.decode(_cli("lookup", CARD, *db, "--json", "--release", "2018-07")[1])
+    active = msgspec.json.decode(_cli("lookup", CARD, *db, "--json")[1])["result"]
+    inactive = msgspec.json.decode(_cli("lookup", CARD, *db, "--json", "--release", "2018-07")[1])["result"]
     assert (active["release"], inactive["release"]) == ("2018-06", "2018-07")
     assert inactive["cnaps_code"] == active["cnaps_code"]  # 2018-07 carried June's branches
     code, output = _cli("branches", "--bank", "ICBC", *db, "--release", "2018-07", "--json")
-    assert code == 0 and msgspec.json.decode(output)
+    assert code == 0 and msgspec.json.decode(output)["result"]
     code, output = _cli("lookup", CARD, *db, "--release", "2019-01")
     assert code == 1 and "2019-01" in output
     code, output = _cli("lookup", CARD, "--release", "2019-01")  # no store: only the bundled release

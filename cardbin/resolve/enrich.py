@@ -1,33 +1,43 @@
-"""Batch resolution of a file of card numbers, vectorised with polars.
+"""Batch resolution of card numbers, vectorised: a function over Arrow record batches that any engine can run.
 
-Per row, only column arithmetic runs: the card number is normalised with the same character table as
-`cardbin.pan`, read as an unsigned 64-bit integer (19 digits fit) and left-aligned to 19 digits, so its prefix of
-length L is one division by a constant; membership of (prefix, n) in the index's BIN sets gives the longest BIN of
-the card's length, else the longest of any length. The answers themselves (bank, region, 联行号, best row and
-alternatives) come from the same `ReleaseIndex` as single lookups, computed once per distinct (BIN, card length,
-segment city) and joined back, so batch and single answers cannot drift apart. Luhn and masking are the batch
-forms of `cardbin.pan.luhn_valid` / `mask` (the tests hold them equal).
+`Enricher.batch` takes a `pyarrow.RecordBatch` with a card-number column and returns it with the result columns
+appended; `enrich_batches` maps an iterator of batches (the shape Spark's ``mapInArrow`` and Ray's ``map_batches``
+take), `cardbin.distributed.dask` runs it on Dask, and `cardbin enrich` (`enrich_file`) runs the same function
+over the batches of a file.
 
-The answer columns are Categorical (dictionary-encoded in Parquet): a million rows share a few thousand answers.
-Bad rows keep their input, get ``error`` (the message a single lookup raises) and no other result. Result columns
-may carry a prefix (`cb_bin` …) so they never collide with the input's own columns. Reading and writing the
-files staff have is `cardbin.resolve.files`.
+Per row only column arithmetic runs (polars): the card number is normalised with the same character table and
+whitespace as `cardbin.pan.fold` (only on rows that are not already 12–19 ASCII digits), read as an unsigned 64-bit
+integer, and its answer number found by table gathers (`cardbin.resolve.prefixes`). The answers themselves (bank,
+region, 联行号, best row and alternatives) come from the same `ReleaseIndex` as single lookups, computed once per
+answer number the first time a batch needs it, so batch and single answers cannot drift apart. Luhn and masking are
+the batch forms of `cardbin.pan.luhn_valid` / `mask` (the tests hold them equal).
+
+Answer columns are dictionary-encoded (Categorical in polars, categories in pandas): a million rows share a few
+thousand answers, so a batch's answer columns are integer gathers, not strings. Bad rows keep their input, get
+``error`` (the message a single lookup raises) and no other result; only rows whose text holds characters other
+than digits and separators take Python, once per distinct text. Result columns may carry a prefix (`cb_bin` …) so
+they never collide with the input's own columns. Reading and writing the files staff have is
+`cardbin.resolve.files`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import msgspec
 import polars as pl
+import pyarrow as pa
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cardbin import pan as pans
 from cardbin.errors import InvalidCardNumber, InvalidInput
-from cardbin.model import CardInfo
 from cardbin.resolve.files import EXCEL_DIGITS, output_format, read_cards, write_table
-from cardbin.resolve.index import Hit, ReleaseIndex, unknown_bin
+from cardbin.resolve.index import ReleaseIndex, unknown_bin
+from cardbin.resolve.prefixes import PrefixTable
 
 RESULT_COLUMNS: dict[str, pl.DataType] = {
     "card_number_masked": pl.String(),
@@ -56,11 +66,15 @@ RESULT_COLUMNS: dict[str, pl.DataType] = {
     "release": pl.String(),
     "error": pl.String(),
 }
-# Columns taken from the per-(BIN, length, segment) answer rather than computed per row.
-_ANSWER_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("card_number_masked", "luhn_valid", "error")]
+_PER_ROW = ("card_number_masked", "luhn_valid", "error")
+# Columns taken from the card's answer: text ones dictionary-encoded, the others as values.
+_ANSWER_TEXT = [c for c, t in RESULT_COLUMNS.items() if c not in _PER_ROW and t == pl.String()]
+_ANSWER_VALUES = [c for c, t in RESULT_COLUMNS.items() if c not in _PER_ROW and t != pl.String()]
 _SEPARATORS = [chr(k) for k in pans._TRANSLATE]  # the exact table single lookups normalise with
 _REPLACEMENTS = ["" if v is None else chr(v) for v in pans._TRANSLATE.values()]
-_STARS = "*" * (pans.PAN_MAX_LENGTH - 10)
+# What str.split() drops (`fold` joins its parts): every character Python calls whitespace (none lies past U+3000).
+_SPACES = "[" + "".join(f"\\x{{{i:X}}}" for i in range(0x3001) if chr(i).isspace()) + "]"
+_CARD = f"^[0-9]{{{pans.PAN_MIN_LENGTH},{pans.PAN_MAX_LENGTH}}}$"
 
 
 def _luhn_table(first_doubled: bool) -> pl.Series:
@@ -88,149 +102,238 @@ def _luhn(x: pl.Expr) -> pl.Expr:
     return (total % 10) == 0
 
 
-def _prefix(x: pl.Expr, n: pl.Expr, length: int) -> pl.Expr:
-    return x // pl.lit(10, dtype=pl.UInt64).pow((n - length).cast(pl.UInt32))
+def _mask(s: pl.Expr, n: pl.Expr) -> pl.Expr:
+    """`cardbin.pan.mask` of normalised text of `n` characters."""
+    return pl.when(n > 10).then(pl.concat_str(s.str.head(6).str.pad_end(n - 4, "*"), s.str.tail(4))).otherwise(s)
 
 
-def _first_length(flags: list[tuple[int, pl.Expr]]) -> pl.Expr:
-    """The first length whose flag is true (lengths come longest first), else null."""
-    expr: pl.Expr = pl.lit(None, dtype=pl.Int8)
-    for length, flag in reversed(flags):
-        expr = pl.when(flag).then(pl.lit(length, dtype=pl.Int8)).otherwise(expr)
-    return expr
+def _problem(field: str, value: pl.Expr, rule: pl.Expr) -> pl.Expr:
+    """The text of an `InvalidInput` / `NotFound` (``field='value': rule``) of a value that needs no escaping."""
+    return pl.concat_str(pl.lit(f"{field}='"), value, pl.lit("': "), rule)
+
+
+class _Answers:
+    """Result columns per answer number, filled the first time a batch needs an answer (see module doc).
+
+    One per release index and process, shared by its Enrichers and their threads (a Dask worker runs several
+    tasks at once): one thread computes at a time, and readers never lock. Text columns hold codes into a
+    dictionary per column that only grows, and a new dictionary is published before the codes that use it, so
+    whatever a reader sees is consistent.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, index: ReleaseIndex, table: PrefixTable) -> None:
+        self.index = index
+        self.table = table
+        size = len(table.keys) + 1  # and a last row of nulls: the answer of rows without one
+        self.known = pl.repeat(False, size, dtype=pl.Boolean, eager=True)
+        self.columns = pl.DataFrame(
+            {
+                c: pl.repeat(None, size, dtype=pl.Int32 if c in _ANSWER_TEXT else RESULT_COLUMNS[c], eager=True)
+                for c in (*_ANSWER_TEXT, *_ANSWER_VALUES)
+            }
+        )
+        self.words: dict[str, dict[str, int]] = {c: {} for c in _ANSWER_TEXT}
+        self.dictionaries: dict[str, pa.StringArray] = {c: pa.array([], type=pa.string()) for c in _ANSWER_TEXT}
+
+    def need(self, numbers: pl.Series) -> None:
+        """Compute the answers among `numbers` not known yet."""
+        missing = numbers.drop_nulls().unique()
+        if not missing.is_empty() and not self.known.gather(missing).all():
+            with self._lock:
+                self._compute(missing.filter(~self.known.gather(missing)))
+
+    def _compute(self, missing: pl.Series) -> None:
+        found: dict[str, list[object]] = {c: [] for c in self.columns.columns}
+        for number in missing:
+            key = self.table.keys[number]
+            info = self.index.with_segment(self.index.hit_for(key.bin, key.pan_length, exact=key.exact), key.segment)
+            for c, column in found.items():
+                column.append(getattr(info, c))
+            found["alternatives"][-1] = msgspec.json.encode(info.alternatives).decode() if info.alternatives else None
+        dictionaries = dict(self.dictionaries)
+        updated = []
+        for c, values in found.items():
+            words = self.words.get(c)
+            if words is not None:
+                found[c] = [None if v is None else words.setdefault(str(v), len(words)) for v in values]
+                dictionaries[c] = pa.array(list(words), type=pa.string())
+            updated.append(self.columns[c].scatter(missing, pl.Series(found[c], dtype=self.columns[c].dtype)))
+        self.dictionaries = dictionaries
+        self.columns = pl.DataFrame(updated)
+        self.known = self.known.scatter(missing, True)
+
+    def gather(self, numbers: pl.Series) -> dict[str, pa.Array[Any]]:
+        """The answer columns of rows with these answer numbers (null: no answer), text ones dictionary-encoded."""
+        columns = self.columns  # before the dictionaries: those are at least as new
+        rows = columns[numbers.fill_null(columns.height - 1)]  # one gather, no validity to check
+        return {
+            c: pa.DictionaryArray.from_arrays(rows[c].to_arrow(), self.dictionaries[c], safe=False)
+            if c in self.dictionaries
+            else rows[c].to_arrow()
+            for c in rows.columns
+        }
+
+
+_BY_INDEX: WeakKeyDictionary[ReleaseIndex, _Answers] = WeakKeyDictionary()
+_BY_INDEX_LOCK = threading.Lock()
+
+
+def _answers(index: ReleaseIndex) -> _Answers:
+    """The index's answer table, built on first use (~0.2 s for a full release) and kept while the index lives."""
+    with _BY_INDEX_LOCK:
+        found = _BY_INDEX.get(index)
+        if found is None:
+            found = _BY_INDEX[index] = _Answers(index, PrefixTable(index))
+        return found
 
 
 class Enricher:
-    """Adds the result columns (named `prefix` + name) to frames of card numbers, keeping earlier chunks' answers."""
+    """Adds the result columns (named `prefix` + name) to batches of card numbers; one per release and process,
+    reused across batches (answers computed for one batch serve the next)."""
 
     def __init__(self, index: ReleaseIndex, column: str = "card_number", prefix: str = "") -> None:
         self.index = index
         self.column = column
         self.prefix = prefix
-        # BIN length → {BIN * 32 + card length} present in the exact tables, and {BIN} for the fallback.
-        self._exact_keys: dict[int, list[int]] = {}
-        for n, tables in index.exact_tables.items():
-            for length, table in tables.items():
-                self._exact_keys.setdefault(length, []).extend(int(b) * 32 + n for b in table)
-        self._any_keys = {
-            length: [int(b) for b in index.rows_by_bin if len(b) == length] for length in index.bin_lengths
-        }
-        self._segments = [(length, {int(p): int(c) for p, c in table.items()}) for length, table in index.segments]
-        self._answers: dict[int, dict[str, object]] = {}
+        self._answers = _answers(index)
 
-    def _answer(self, key: int, exact: bool) -> dict[str, object]:
-        """Result columns of one distinct answer key (see `frame`), computed by the index as a lookup is."""
-        found = self._answers.get(key)
-        if found is None:
-            rest, seg = divmod(key, 10_000)
-            prefix, lengths = divmod(rest, 1024)
-            bin_len, pan_length = divmod(lengths, 32)
-            hit: Hit = self.index.hit_for(str(prefix).zfill(bin_len), pan_length, exact=exact)
-            info: CardInfo = self.index.with_segment(hit, f"{seg:04d}" if seg else None)
-            found = {c: getattr(info, c) for c in _ANSWER_COLUMNS if c != "alternatives"}
-            found["alternatives"] = msgspec.json.encode(info.alternatives).decode() if info.alternatives else None
-            self._answers[key] = found
-        return found
-
-    def frame(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """`frame` with the result columns appended (see module doc)."""
-        if self.column not in frame.columns:
-            raise InvalidInput("column", self.column, f"is not a column of the input (columns: {frame.columns})")
-        clash = [self.prefix + c for c in RESULT_COLUMNS if self.prefix + c in frame.columns]
+    def batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """`batch` with the result columns appended (see module doc)."""
+        names = batch.schema.names
+        if self.column not in names:
+            raise InvalidInput("column", self.column, f"is not a column of the input (columns: {names})")
+        clash = [self.prefix + c for c in RESULT_COLUMNS if self.prefix + c in names]
         if clash:
             raise InvalidInput(
                 "columns", ", ".join(clash), "are also result columns: give the results a prefix (--prefix cb_)"
             )
-        matched = self._match(frame)
-        combos = matched.filter(pl.col("_key").is_not_null()).unique("_key").select("_key", "_exact")
-        rows = [{"_key": k, **self._answer(k, e)} for k, e in combos.iter_rows()]
-        answers = pl.DataFrame(rows, schema={"_key": pl.UInt64(), **{c: RESULT_COLUMNS[c] for c in _ANSWER_COLUMNS}})
-        # Answers repeat across millions of rows: categorical columns make the join gather integers, not strings.
-        answers = answers.with_columns(pl.col(pl.String).cast(pl.Categorical))
-
-        x, n = pl.col("_x"), pl.col("_n")
-        masked = pl.concat_str(pl.col("_s").str.head(6), pl.lit(_STARS).str.head(n - 10), pl.col("_s").str.tail(4))
-        result = (
-            matched.lazy()
-            .join(answers.lazy(), on="_key", how="left", maintain_order="left")
-            .with_columns(
-                card_number_masked=pl.when(x.is_not_null()).then(masked),
-                luhn_valid=pl.when(pl.col("bin").is_not_null()).then(_luhn(x)),
-                error=pl.lit(None, dtype=pl.String),
-            )
-            .select(*RESULT_COLUMNS)
-            .collect()
+        cards = pl.Series(batch.column(self.column)).cast(pl.String)
+        text, x, n = self._normalise(cards)
+        numbers = self._answers.table.answers(x, n)
+        self._answers.need(numbers)
+        found = numbers.is_not_null()
+        per_row = pl.DataFrame({"s": text, "x": x, "n": n, "found": found}).select(
+            card_number_masked=pl.when(pl.col("x").is_not_null()).then(_mask(pl.col("s"), pl.col("n"))),
+            luhn_valid=pl.when(pl.col("found")).then(_luhn(pl.col("x"))),
         )
-        result = self._explain_errors(result, frame.get_column(self.column))
-        if self.prefix:
-            result = result.rename({c: self.prefix + c for c in RESULT_COLUMNS})
-        return pl.concat([frame, result], how="horizontal")
+        masked, errors = self._explain(cards, text, per_row["card_number_masked"], found)
+        oldest = pl.CompatLevel.oldest()
+        columns = {
+            **self._answers.gather(numbers),
+            "card_number_masked": masked.to_arrow(compat_level=oldest),
+            "luhn_valid": per_row["luhn_valid"].to_arrow(),
+            "error": errors.to_arrow(compat_level=oldest),
+        }
+        arrays = [*batch.columns, *(columns[c] for c in RESULT_COLUMNS)]
+        return pa.RecordBatch.from_arrays(arrays, names=[*names, *(self.prefix + c for c in RESULT_COLUMNS)])
 
-    def _match(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Per row: normalised text, integer value, length and the key of its answer (null: not a card / no BIN)."""
-        lengths = self.index.bin_lengths
-        valid = pl.col("_s").str.contains(r"^[0-9]{12,19}$")
-        # The card left-aligned in 19 digits: the prefix of length L is then a division by a constant.
-        padded = pl.col("_x") * pl.lit(10, dtype=pl.UInt64).pow((pans.PAN_MAX_LENGTH - pl.col("_n")).cast(pl.UInt32))
-        work = (
-            frame.lazy()
-            .select(_s=pl.col(self.column).cast(pl.String).str.replace_many(_SEPARATORS, _REPLACEMENTS))
-            .with_columns(
-                _n=pl.when(valid).then(pl.col("_s").str.len_bytes().cast(pl.Int32)),
-                _x=pl.when(valid).then(pl.col("_s").cast(pl.UInt64, strict=False)),
-            )
-            .with_columns(_padded=padded)
-            .with_columns(
-                **{f"_k{length}": pl.col("_padded") // 10 ** (pans.PAN_MAX_LENGTH - length) for length in lengths}
-            )
-        )
-        n = pl.col("_n")
-        exact = _first_length(
-            [(length, (pl.col(f"_k{length}") * 32 + n).is_in(self._exact_keys.get(length, []))) for length in lengths]
-        )
-        fallback = _first_length([(length, pl.col(f"_k{length}").is_in(self._any_keys[length])) for length in lengths])
-        seg: pl.Expr = pl.lit(0, dtype=pl.UInt64)
-        for length, table in reversed(self._segments):
-            found = (pl.col("_padded") // 10 ** (pans.PAN_MAX_LENGTH - length)).replace_strict(
-                table, default=None, return_dtype=pl.UInt64
-            )
-            seg = pl.coalesce(found, seg)
-        work = work.with_columns(_exact=exact.is_not_null(), _bin_len=pl.coalesce(exact, fallback), _seg=seg)
-        prefix: pl.Expr = pl.lit(None, dtype=pl.UInt64)
-        for length in lengths:
-            prefix = pl.when(pl.col("_bin_len") == length).then(pl.col(f"_k{length}")).otherwise(prefix)
-        # One integer key per distinct answer: BIN value, BIN length, card length, segment city.
-        key = ((prefix * 1024 + pl.col("_bin_len").cast(pl.UInt64) * 32 + n.cast(pl.UInt64)) * 10_000) + pl.col("_seg")
-        return work.select("_s", "_x", "_n", "_exact", _key=key).collect()
+    def frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with the result columns appended: `batch` on its Arrow form (answer columns Categorical)."""
+        if self.column not in frame.columns:  # before Arrow: an empty frame has no batches to check
+            raise InvalidInput("column", self.column, f"is not a column of the input (columns: {frame.columns})")
+        return _from_batches([self.batch(b) for b in _to_batches(frame, max(frame.height, 1))])
 
-    def _explain_errors(self, result: pl.DataFrame, cards: pl.Series) -> pl.DataFrame:
-        """Rows without an answer get the message a single lookup raises for them; they are few, so Python it is."""
-        rows = result.get_column("bin").is_null().arg_true()
+    def _normalise(self, cards: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """(normalised text, integer value, length); value and length null where it is not 12–19 digits.
+
+        Rows already 12–19 ASCII digits (nearly all) are taken as they are; the rest are folded as
+        `cardbin.pan.fold` folds: its character table, then every Python whitespace character dropped.
+        """
+        plain = cards.str.contains(_CARD).fill_null(False)
+        rest = (~plain).arg_true()
+        text = cards
+        if not rest.is_empty():
+            folded = cards.gather(rest).str.replace_many(_SEPARATORS, _REPLACEMENTS).str.replace_all(_SPACES, "")
+            text = cards.scatter(rest, folded)
+            plain = plain.scatter(rest, folded.str.contains(_CARD).fill_null(False))
+        values = pl.DataFrame({"s": text, "ok": plain}).select(
+            x=pl.when(pl.col("ok")).then(pl.col("s").cast(pl.UInt64, strict=False)),
+            n=pl.when(pl.col("ok")).then(pl.col("s").str.len_bytes().cast(pl.Int64)),
+        )
+        return text, values["x"], values["n"]
+
+    def _explain(
+        self, cards: pl.Series, text: pl.Series, masked: pl.Series, found: pl.Series
+    ) -> tuple[pl.Series, pl.Series]:
+        """(card_number_masked, error): rows without an answer get the message a single lookup raises for them.
+
+        The rules are worded by `cardbin.pan` itself, once per distinct length or character; only a text whose
+        masked form needs escaping in the message (quotes, backslashes, non-ASCII) takes Python, once per text.
+        """
+        errors = pl.repeat(None, len(cards), dtype=pl.String, eager=True)
+        rows = (~found).arg_true()
         if rows.is_empty():
-            return result
-        texts = cards.cast(pl.String).fill_null("").gather(rows)
-        masks = result.get_column("card_number_masked").gather(rows)
-        explained: dict[str, tuple[str, str]] = {}
-        for text, shown in zip(texts, masks, strict=True):
-            if text in explained:
-                continue
-            if shown is not None:  # a well-formed card number on no BIN
-                explained[text] = (shown, str(unknown_bin(self.column, shown, self.index.release)))
-                continue
-            try:
-                pans.normalize_pan(text, self.column)
-            except InvalidCardNumber as exc:
-                explained[text] = (pans.mask(text), str(exc))
-        found = [explained[text] for text in texts]
-        return result.with_columns(
-            result.get_column("card_number_masked").scatter(rows, [m for m, _ in found]),
-            result.get_column("error").scatter(rows, [e for _, e in found]),
+            return masked, errors
+        bad = pl.DataFrame({"s": text.gather(rows).fill_null(""), "unknown": masked.gather(rows).is_not_null()})
+        bad = bad.with_columns(
+            length=pl.col("s").str.len_chars(),
+            other=pl.col("s").str.extract("([^0-9])"),  # the first character that is not a digit
+            plain=pl.col("s").str.contains(r"^[\x20-\x26\x28-\x5B\x5D-\x7E]*$"),  # repr: itself in quotes
         )
+        digits = bad.filter(pl.col("other").is_null() & ~pl.col("unknown") & (pl.col("s") != ""))
+        by_length = {int(k): _rule(self.column, "0" * k) for k in digits["length"].unique()}
+        by_character = {c: _rule(self.column, c) for c in bad.filter("plain")["other"].drop_nulls().unique()}
+        s, other = pl.col("s"), pl.col("other")
+        rule = (
+            pl.when(s == "")
+            .then(pl.lit(_rule(self.column, "")))
+            .when("unknown")
+            .then(pl.lit(unknown_bin(self.column, "", self.index.release).what))
+            .when(other.is_null())
+            .then(pl.col("length").replace_strict(by_length, default=None, return_dtype=pl.String))
+            .when("plain")
+            .then(other.replace_strict(by_character, default=None, return_dtype=pl.String))
+        )
+        shown = pl.when(other.is_null() | pl.col("plain")).then(_mask(s, pl.col("length")))
+        bad = bad.select(shown=shown, error=_problem(self.column, shown, rule))
+        odd = bad["error"].is_null().arg_true()
+        if not odd.is_empty():
+            texts = cards.gather(rows).gather(odd)
+            told = {t: self._python_problem(t) for t in texts.unique()}
+            bad = bad.with_columns(
+                bad["shown"].scatter(odd, [told[t][0] for t in texts]),
+                bad["error"].scatter(odd, [told[t][1] for t in texts]),
+            )
+        return masked.scatter(rows, bad["shown"]), errors.scatter(rows, bad["error"])
+
+    def _python_problem(self, text: str) -> tuple[str, str]:
+        try:
+            pans.normalize_pan(text, self.column)
+        except InvalidCardNumber as exc:
+            return pans.mask(text), str(exc)
+        raise AssertionError(f"{pans.mask(text)!r} is a card number: the batch normalisation disagrees with fold")
 
 
-def _chunks(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
-    for start in range(0, frame.height, rows):
-        yield frame.slice(start, rows)
+def _rule(field: str, text: str) -> str:
+    """The rule a single lookup states for a malformed `text` (its masked value needs no escaping)."""
+    try:
+        pans.normalize_pan(text, field)
+    except InvalidCardNumber as exc:
+        return exc.rule
+    raise AssertionError("not malformed")
+
+
+def _to_batches(frame: pl.DataFrame, rows: int) -> list[pa.RecordBatch]:
+    """`frame` as Arrow record batches of at most `rows` rows (one empty batch for an empty frame: it has a schema)."""
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    return table.to_batches(max_chunksize=rows) or [pa.RecordBatch.from_pylist([], schema=table.schema)]
+
+
+def _from_batches(batches: list[pa.RecordBatch]) -> pl.DataFrame:
+    out = pl.from_arrow(pa.Table.from_batches(batches))
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def enrich_batches(
+    batches: Iterable[pa.RecordBatch], index: ReleaseIndex, column: str = "card_number", prefix: str = ""
+) -> Iterator[pa.RecordBatch]:
+    """Every batch with the result columns appended: Spark's ``df.mapInArrow(…)`` and Ray's ``map_batches`` shape."""
+    enricher = Enricher(index, column, prefix)
+    for batch in batches:
+        yield enricher.batch(batch)
 
 
 class EnrichSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -257,16 +360,15 @@ def enrich_file(
     output_format(target)  # an unknown extension is refused before any work
     table = read_cards(source, column)
     frame = table.frame
-    enricher = Enricher(index, column, prefix)
-    parts: list[pl.DataFrame] = []
+    done: list[pa.RecordBatch] = []
     with Progress(
         TextColumn("enrich"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not progress
     ) as bar:
         task = bar.add_task("rows", total=frame.height)
-        for chunk in _chunks(frame, chunk_rows):
-            parts.append(enricher.frame(chunk))
-            bar.advance(task, chunk.height)
-    result = pl.concat(parts) if parts else enricher.frame(frame)
+        for batch in enrich_batches(_to_batches(frame, chunk_rows), index, column, prefix):
+            done.append(batch)
+            bar.advance(task, batch.num_rows)
+    result = _from_batches(done)
     if table.distrusted is not None:
         result = _distrust(result, table.distrusted, column, prefix)
     write_table(result, target, excel=excel)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgspec
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from cardbin import InvalidInput, Resolver
 from cardbin.errors import CardbinError
 from cardbin.pan import luhn_valid, mask
-from cardbin.resolve.enrich import RESULT_COLUMNS, Enricher, enrich_file
+from cardbin.resolve.enrich import RESULT_COLUMNS, Enricher, enrich_batches, enrich_file
 from tests.cardbin.test_resolve import card, cocolian_release, cocolian_resolver
 
 BAD = ["62220212345", "622202123456789012345", "6222O21234567890128", "", None, "1111111111111111"]
@@ -122,3 +123,58 @@ def test_batch_luhn_and_mask_equal_cardbin_pan(numbers: list[str]) -> None:
     out = _PROPERTY_ENRICHER.frame(pl.DataFrame({"card_number": numbers}))
     assert out["card_number_masked"].to_list() == [mask(n) for n in numbers]
     assert out["luhn_valid"].to_list() == [luhn_valid(n) for n in numbers]
+
+
+def _edges(resolver: Resolver) -> list[str]:
+    """Cards at both ends of every BIN's and segment's range, and just outside, for every card length."""
+    index = resolver.index
+    prefixes = [*index.rows_by_bin, *(p for _, table in index.segments for p in table)]
+    cards = set()
+    for prefix in prefixes:
+        for n in range(12, 20):
+            span = 10 ** (n - len(prefix))
+            low, high = int(prefix) * span, (int(prefix) + 1) * span
+            cards.update(str(v).zfill(n) for v in (low - 1, low, high - 1, high) if 0 <= v < 10**n)
+    return sorted(cards)
+
+
+def test_cards_at_every_prefix_boundary_answer_as_single_lookups(resolver: Resolver) -> None:
+    """The interval table (cardbin.resolve.prefixes) against `ReleaseIndex.find`, where an off-by-one would show."""
+    cards = _edges(resolver)
+    out = Enricher(resolver.index).frame(pl.DataFrame({"card_number": cards}))
+    for number, row in zip(cards, out.iter_rows(named=True), strict=True):
+        try:
+            assert row == {"card_number": number, **expected(resolver, number)}
+        except CardbinError as exc:
+            assert row["error"] == str(exc) and row["bin"] is None
+
+
+def test_every_python_whitespace_is_dropped_as_fold_drops_it(resolver: Resolver) -> None:
+    number = card("436742", 19)
+    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    assert max(map(ord, spaces)) <= 0x3000  # the batch's whitespace class stops there
+    typed = [number[:6] + space + number[6:] for space in spaces] + ["６２２２ 0212-3456\u30007890128"]
+    out = Enricher(resolver.index).frame(pl.DataFrame({"card_number": typed}))
+    assert out["error"].null_count() == len(typed)
+    assert out["bin"].cast(pl.String).to_list() == [resolver.lookup(t).bin for t in typed]
+
+
+def test_odd_characters_are_worded_as_single_lookups_word_them(resolver: Resolver) -> None:
+    odd = ["6222'021234567890128", "6222\\021234567890128", "6222银021234567890128", "6222\x00021234567890", "ab", "x"]
+    out = Enricher(resolver.index).frame(pl.DataFrame({"card_number": odd}))
+    for text, row in zip(odd, out.iter_rows(named=True), strict=True):
+        with pytest.raises(CardbinError) as raised:
+            resolver.lookup(text)
+        assert row["error"] == str(raised.value) and row["card_number_masked"] == mask(text)
+
+
+def test_the_arrow_batch_function_keeps_the_batch_and_encodes_answers_as_dictionaries(resolver: Resolver) -> None:
+    cards = sample_cards(resolver, 50)
+    batch = pa.RecordBatch.from_pydict({"id": list(range(len(cards))), "pan": cards})
+    (out,) = enrich_batches([batch], resolver.index, column="pan", prefix="cb_")
+    assert out.schema.names[:2] == ["id", "pan"] and out.column(0).equals(batch.column(0))
+    assert out.schema.names[2:] == [f"cb_{c}" for c in RESULT_COLUMNS]
+    assert pa.types.is_dictionary(out.schema.field("cb_bank_code").type)
+    assert out.column(out.schema.get_field_index("cb_bank_code")).to_pylist() == [
+        resolver.lookup(c).bank_code for c in cards
+    ]

@@ -101,3 +101,11 @@ class StoreUnavailable(ReleaseError):
 
 class StoreBusy(ReleaseError):
     """The DuckDB file stayed locked by another process for longer than the bounded retry."""
+
+
+class BundleUnavailable(ReleaseError):
+    """A published release bundle, its catalog or its pointer cannot be read (missing, unreachable); nothing changed."""
+
+
+class BundleBroken(BundleUnavailable):
+    """A bundle was read but is not what its manifest (or the pointer) says: a wrong checksum, size or row count."""

@@ -26,7 +26,8 @@ from cardbin.banks import default_directory
 from cardbin.errors import LoadRefused
 from cardbin.model import SourceFile
 from cardbin.release.build import Built, Inputs, build_release
-from cardbin.release.bundled import merge_bins, read_bundle, with_head_offices, write_bundle
+from cardbin.release.bundle import read_bundle, write_bundle
+from cardbin.release.bundled import merge_bins, with_head_offices
 from cardbin.resolve.coverage import release_coverage
 from cardbin.resolve.index import ReleaseIndex
 from cardbin.resolve.snapshot import write_snapshot

@@ -1,4 +1,5 @@
-"""`cardbin release …`: load a month's files, review the diff and the report, activate, list, roll back, history.
+"""`cardbin release …`: load a month's files, review the diff and the report, activate, list, roll back, history,
+and publish releases as bundles that many replicas follow (`--releases DEST` on activate, rollback, history).
 
 Exit codes and the `--json` envelope are those of `cardbin.cli.output` (0 done, 1 refused, 2 usage). `list`,
 `history`, `activate` and `rollback` import DuckDB only; the commands that move table data import polars.
@@ -6,8 +7,9 @@ Exit codes and the `--json` envelope are those of `cardbin.cli.output` (0 done, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from cardbin.model import Coverage
+    from cardbin.publish import Destination
     from cardbin.release.diff import ReleaseDiff, TableDiff
 
 
@@ -36,6 +39,36 @@ db_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help=f"DuckDB file of the releases (or set {DB_ENV}).",
 )
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def db_or_releases(command: _F) -> _F:
+    """--db (the store, default CARDBIN_DB) or --releases DEST (a published destination, which wins)."""
+    command = click.option(
+        "--releases",
+        metavar="DEST",
+        help="Act on the releases published in DEST (a directory) instead of the store.",
+    )(command)
+    return click.option(
+        "--db",
+        envvar=DB_ENV,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"DuckDB file of the releases (or set {DB_ENV}).",
+    )(command)
+
+
+def _store(db: Path | None) -> Path:
+    if db is None:
+        raise click.UsageError(f"give --db (or set {DB_ENV}), or --releases DEST")
+    return db
+
+
+def _destination(location: str) -> Destination:
+    from cardbin.publish import Destination
+
+    return Destination.at(location)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON envelope instead of tables.")
 input_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -298,21 +331,65 @@ def report(*, db: Path, old: str, new: str, out: Path, xlsx: Path | None, as_jso
 
 
 @release_app.command()
-@db_option
+@db_or_releases
 @click.argument("month")
 @json_option
-def activate(db: Path, month: str, as_json: bool) -> None:
-    """Make a stored release the one served (one atomic step), recording who did it from which host."""
-    from cardbin.store import ReleaseStore
+def activate(db: Path | None, releases: str | None, month: str, as_json: bool) -> None:
+    """Make a release the one served (one atomic step), recording who did it from which host.
 
+    With --releases DEST, moves DEST's ACTIVE pointer to a month published there (its bundle checked first).
+    """
     try:
-        ReleaseStore(db).activate(month)
+        if releases is not None:
+            _destination(releases).activate(month)
+        else:
+            from cardbin.store import ReleaseStore
+
+            ReleaseStore(_store(db)).activate(month)
     except CardbinError as exc:
         fail(exc, "release activate", as_json=as_json)
     if as_json:
         done("release activate", {"active": month})
     else:
-        click.echo(f"active release: {month}")
+        click.echo(f"active release: {month}" + (f" in {releases}" if releases else ""))
+
+
+@release_app.command()
+@db_option
+@click.argument("month")
+@click.argument("dest")
+@click.option("--activate", "then_activate", is_flag=True, help="Then point DEST's ACTIVE at it.")
+@json_option
+def publish(db: Path, month: str, dest: str, then_activate: bool, as_json: bool) -> None:
+    """Write release MONTH of the store as an immutable bundle into the directory DEST, which replicas follow
+    (`cardbin serve --releases DEST`, directly or through a web or object store it is copied to).
+
+    Publishing a month again is a no-op when the bundle is identical, refused when it differs.
+    """
+    from cardbin.store import ReleaseStore
+
+    try:
+        store = ReleaseStore(db)
+        release = store.read_release(month)
+        coverage = next((r.coverage for r in store.list_releases() if r.month == month), None)
+        destination = _destination(dest)
+        published, written = destination.publish(release, coverage)
+        if then_activate:
+            destination.activate(month)
+    except CardbinError as exc:
+        fail(exc, "release publish", as_json=as_json)
+    result = {
+        "month": month,
+        "destination": dest,
+        "manifest_sha256": published.manifest_sha256,
+        "written": written,
+        "active": month if then_activate else None,
+    }
+    if as_json:
+        done("release publish", result)
+    else:
+        state = "published" if written else "already published (identical bundle)"
+        click.echo(f"release {month} {state} in {dest}" + ("; now active there" if then_activate else ""))
 
 
 @release_app.command("list")
@@ -346,31 +423,37 @@ def list_(db: Path, as_json: bool) -> None:
 
 
 @release_app.command()
-@db_option
+@db_or_releases
 @json_option
-def rollback(db: Path, as_json: bool) -> None:
-    """Serve again the release that was active before the last activation."""
-    from cardbin.store import ReleaseStore
-
+def rollback(db: Path | None, releases: str | None, as_json: bool) -> None:
+    """Serve again the release that was active before the last activation (in the store, or in DEST)."""
     try:
-        month = ReleaseStore(db).rollback()
+        if releases is not None:
+            month = _destination(releases).rollback().month
+        else:
+            from cardbin.store import ReleaseStore
+
+            month = ReleaseStore(_store(db)).rollback()
     except CardbinError as exc:
         fail(exc, "release rollback", as_json=as_json)
     if as_json:
         done("release rollback", {"active": month})
     else:
-        click.echo(f"active release: {month}")
+        click.echo(f"active release: {month}" + (f" in {releases}" if releases else ""))
 
 
 @release_app.command()
-@db_option
+@db_or_releases
 @json_option
-def history(db: Path, as_json: bool) -> None:
+def history(db: Path | None, releases: str | None, as_json: bool) -> None:
     """Every activation and rollback: when, which release, by whom, from which host."""
-    from cardbin.store import ReleaseStore
-
     try:
-        entries = ReleaseStore(db).history()
+        if releases is not None:
+            entries = _destination(releases).history()
+        else:
+            from cardbin.store import ReleaseStore
+
+            entries = ReleaseStore(_store(db)).history()
     except CardbinError as exc:
         fail(exc, "release history", as_json=as_json)
     if as_json:
@@ -378,7 +461,7 @@ def history(db: Path, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"Activations in {db}")
+    table = Table(title=f"Activations in {releases or db}")
     for column in ("at", "action", "release", "user", "host"):
         table.add_column(column)
     for e in entries:

@@ -27,6 +27,11 @@ from cardbin.cli.output import EXIT_USAGE
     help="DuckDB release store (default: CARDBIN_DB; without one, the bundled release).",
 )
 @click.option(
+    "--releases",
+    metavar="DEST",
+    help="Follow the releases published in DEST (a directory or an http(s) URL; see `cardbin release publish`).",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
@@ -55,25 +60,32 @@ def serve(
     port: int,
     workers: int,
     db: Path | None,
+    releases: str | None,
     access_log: bool,
     spares: bool,
     server: str,
     forwarded_allow_ips: str | None,
 ) -> None:
-    """Serve lookups over HTTP; activating another release in the store swaps it in.
+    """Serve lookups over HTTP; activating another release in the store (or in DEST) swaps it in.
 
     Access control comes from the environment: CARDBIN_API_KEYS / CARDBIN_API_KEYS_FILE, CARDBIN_ALLOW_IPS. A
     variable that is set but names nothing refuses to start (exit code 2).
     """
     from cardbin.errors import CardbinError
-    from cardbin.service.app import ACCESS_LOG_ENV, SPARES_ENV, ServiceSettings
+    from cardbin.service.app import ACCESS_LOG_ENV, RELEASES_ENV, SPARES_ENV, ServiceSettings
     from cardbin.service.server import run
 
     server = server.lower()
     if forwarded_allow_ips is not None and server != "uvicorn":
         raise click.BadParameter("only read under --server uvicorn", param_hint="--forwarded-allow-ips")
+    if db is not None and releases is not None:
+        raise click.UsageError("give either --db (a store) or --releases (a published destination), not both")
     if db is not None:
         os.environ["CARDBIN_DB"] = str(db.resolve())  # the workers read their settings from the environment
+    if releases is not None:
+        os.environ.pop("CARDBIN_DB", None)
+        is_url = releases.startswith(("http://", "https://"))
+        os.environ[RELEASES_ENV] = releases if is_url else str(Path(releases).resolve())
     os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     os.environ[SPARES_ENV] = "1" if spares else "0"
     try:

@@ -1,7 +1,7 @@
 """The release shipped with the package (data/default): what cardbin serves when no database is configured.
 
-Stored as one zstd Parquet file per canonical table plus release.json (month, build time, source files),
-written by scripts/build_default_data.py through the same pipeline as a monthly load.
+A release bundle (`cardbin.release.bundle`: Parquet per table, release.json with checksums), written by
+scripts/build_default_data.py through the same pipeline as a monthly load, and checked like any bundle when read.
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import msgspec
 import polars as pl
 
 from cardbin.banks import BankDirectory
 from cardbin.errors import ReleaseNotFound
-from cardbin.model import Coverage, SourceFile
 from cardbin.paths import DEFAULT_RELEASE_DIR
+from cardbin.release.bundle import MANIFEST, read_bundle
 from cardbin.release.schema import TABLES, ReleaseData, conform
 
-MANIFEST = "release.json"
 HEAD_OFFICE_SOURCE = "bank_directory"
 
 
@@ -54,50 +52,14 @@ def with_head_offices(branches: pl.DataFrame, directory: BankDirectory) -> pl.Da
     return conform("branches", pl.concat([conform("branches", branches), added])).sort("cnaps_code")
 
 
-class Manifest(msgspec.Struct, frozen=True, kw_only=True):
-    month: str
-    built_at: str
-    sources: list[SourceFile]
-    counts: dict[str, int]
-    coverage: Coverage | None = None
-
-
-def write_bundle(release: ReleaseData, directory: Path, coverage: Coverage | None = None) -> Manifest:
-    directory.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for table in TABLES:
-        frame: pl.DataFrame = getattr(release, table)
-        frame.write_parquet(directory / f"{table}.parquet", compression="zstd", compression_level=19)
-        counts[table] = frame.height
-    manifest = Manifest(
-        month=release.month,
-        built_at=release.loaded_at,
-        sources=list(release.sources),
-        counts=counts,
-        coverage=coverage,
-    )
-    (directory / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)) + b"\n")
-    return manifest
-
-
-def read_bundle(directory: Path) -> ReleaseData:
-    manifest_path = directory / MANIFEST
-    if not manifest_path.is_file():
+def read_default(directory: Path) -> ReleaseData:
+    """The bundle in `directory`, with the hint to build it when there is none."""
+    if not (directory / MANIFEST).is_file():
         raise ReleaseNotFound(f"no bundled release in {directory} (run scripts/build_default_data.py)")
-    manifest = msgspec.json.decode(manifest_path.read_bytes(), type=Manifest)
-    tables = {table: conform(table, pl.read_parquet(directory / f"{table}.parquet")) for table in TABLES}
-    return ReleaseData(
-        month=manifest.month,
-        loaded_at=manifest.built_at,
-        sources=tuple(manifest.sources),
-        bins=tables["bins"],
-        branches=tables["branches"],
-        cities=tables["cities"],
-        segments=tables["segments"],
-    )
+    return read_bundle(directory)
 
 
 @cache
 def default_release() -> ReleaseData:
     """The bundled release, read once per process."""
-    return read_bundle(DEFAULT_RELEASE_DIR)
+    return read_default(DEFAULT_RELEASE_DIR)

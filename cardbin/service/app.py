@@ -1,7 +1,8 @@
 """The ASGI application factory.
 
-`create_app()` serves the active release of the DuckDB store named by `db` / CARDBIN_DB (hot-swapped when
-another release is activated) or, without a store, the bundled release. `create_app(resolver=...)` serves a
+`create_app()` serves the active release of the published destination named by `releases` / CARDBIN_RELEASES or
+of the DuckDB store named by `db` / CARDBIN_DB (hot-swapped when another release is activated) or, without
+either, the bundled release. `create_app(resolver=...)` serves a
 fixed Resolver (tests, embedding). `app_from_env` is the factory a server's workers call (`cardbin serve`, or
 `uvicorn --factory` / `granian --factory` directly): it installs the log masking of `cardbin.service.logs`
 first, so no server's log can carry a card number.
@@ -25,22 +26,32 @@ from cardbin.service import logs
 from cardbin.service.auth import NO_KEY, AccessPolicy
 from cardbin.service.edge import AccessLog, Edge
 from cardbin.service.problems import EXCEPTION_HANDLERS
-from cardbin.service.releases import POLL_INTERVAL, ServedRelease, StoreSource
+from cardbin.service.releases import (
+    BUNDLE_POLL_INTERVAL,
+    POLL_INTERVAL,
+    BundleSource,
+    ReleaseSource,
+    ServedRelease,
+    StoreSource,
+)
 from cardbin.service.routes import build_routes
 from cardbin.service.wire import PROBLEM_TYPES, problem_type
 
 # A 1,000-card batch is ~30 KB; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 1 << 20
 ACCESS_LOG_ENV = "CARDBIN_ACCESS_LOG"  # "1": the app writes the access log (`cardbin serve` sets it)
+RELEASES_ENV = "CARDBIN_RELEASES"  # a published destination (directory or URL) to follow instead of a store
 SPARES_ENV = "CARDBIN_SPARES"  # "1": keep the next and previous releases built (see cardbin.service.releases)
 DOCS_ASSETS = "/schema/assets"
 
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """`db` None serves the bundled release (no watcher); access control is off unless configured."""
+    """`releases` (a published destination) or `db` (a store) is followed; neither serves the bundled release (no
+    watcher); access control is off unless configured."""
 
     db: Path | None = None
+    releases: str | None = None
     access: AccessPolicy = field(default_factory=AccessPolicy)
     poll_interval: float = POLL_INTERVAL
     access_log: bool = False
@@ -48,7 +59,8 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
-        """CARDBIN_DB, CARDBIN_ACCESS_LOG, CARDBIN_SPARES and the access variables of `cardbin.service.auth`.
+        """CARDBIN_RELEASES, CARDBIN_DB, CARDBIN_ACCESS_LOG, CARDBIN_SPARES and the access variables of
+        `cardbin.service.auth`.
 
         What every worker reads; InvalidInput for an access variable that is set but names nothing.
         """
@@ -56,6 +68,7 @@ class ServiceSettings:
 
         return cls(
             db=default_db_path(),
+            releases=os.environ.get(RELEASES_ENV, "").strip() or None,
             access=AccessPolicy.from_env(os.environ),
             access_log=os.environ.get(ACCESS_LOG_ENV) == "1",
             spares=os.environ.get(SPARES_ENV) == "1",
@@ -102,10 +115,13 @@ def _openapi(access: AccessPolicy) -> OpenAPIConfig:
 def create_app(settings: ServiceSettings | None = None, *, resolver: Resolver | None = None) -> Edge:
     logs.install()
     settings = settings or ServiceSettings()
-    source = StoreSource(settings.db) if settings.db is not None and resolver is None else None
-    served = ServedRelease(
-        resolver=resolver, source=source, poll_interval=settings.poll_interval, spares=settings.spares
-    )
+    source: ReleaseSource | None = None
+    poll_interval = settings.poll_interval
+    if resolver is None and settings.releases is not None:
+        source, poll_interval = BundleSource(settings.releases), max(poll_interval, BUNDLE_POLL_INTERVAL)
+    elif resolver is None and settings.db is not None:
+        source = StoreSource(settings.db)
+    served = ServedRelease(resolver=resolver, source=source, poll_interval=poll_interval, spares=settings.spares)
     access_log = AccessLog() if settings.access_log else None
     docs_assets = create_static_files_router(
         path=DOCS_ASSETS, directories=[Path(str(swagger_ui_path))], opt={NO_KEY: True}, name="docs-assets"

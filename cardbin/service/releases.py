@@ -6,8 +6,9 @@ one reference assignment (atomic under the GIL): requests in flight finish on th
 
 Requests never touch the source: the watcher reads the source's catalog (active month, releases) every
 `poll_interval` and keeps it in memory, so `/v1/releases` and `/readyz` cost no DuckDB connection and a flood of
-them cannot hold a lock that `release activate` waits for. When the source cannot be read, the server reports
-not-ready (and why) and keeps answering lookups from the last good release.
+them cannot hold a lock that `release activate` waits for. When the source cannot be read, or the release it names
+as active cannot be loaded (a broken bundle), the server reports not-ready (and why) and keeps answering lookups
+from the last good release.
 
 A full-size index takes seconds and ~1 GB to build. By default another release is built when it is activated
 (the old one answers meanwhile). With `spares=True` the watcher also keeps the newest loaded release built ahead
@@ -28,6 +29,7 @@ import msgspec
 from cardbin.errors import ReleaseNotFound, StoreBusy
 from cardbin.model import ReleaseInfo
 from cardbin.redact import redact
+from cardbin.release.bundle import Manifest
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.wire import Releases
@@ -35,6 +37,7 @@ from cardbin.service.wire import Releases
 log = logging.getLogger("cardbin.service.releases")
 
 POLL_INTERVAL = 0.25
+BUNDLE_POLL_INTERVAL = 1.0  # a published pointer may sit behind HTTP or an object store: one read a second
 CATALOG_EVERY = 2.0  # seconds between re-reads of the release list when the active month has not changed
 RETRY_AFTER = 5.0  # a release that failed to build is retried this often, not on every poll
 
@@ -74,6 +77,34 @@ class StoreSource:
         return self._store.read_release(month)
 
 
+class BundleSource:
+    """A published destination (`cardbin.publish`): a directory or the http(s) URL of one.
+
+    The pointer and the catalog are read at every poll (two small files); manifests once each (they never change);
+    a release's bundle is read whole and every file checked against the chain pointer → manifest → files before it
+    is built, so a broken or half-copied bundle is refused and the last good release keeps answering.
+    """
+
+    def __init__(self, location: str) -> None:
+        from cardbin.publish import Destination
+
+        self._destination = Destination.at(location)
+        self._manifests: dict[str, Manifest] = {}
+
+    def describe(self) -> str:
+        return str(self._destination)
+
+    def active_month(self) -> str | None:
+        pointer = self._destination.pointer()
+        return None if pointer is None else pointer.month
+
+    def list_releases(self) -> list[ReleaseInfo]:
+        return self._destination.list_releases(self._manifests)
+
+    def read_release(self, month: str) -> ReleaseData:
+        return self._destination.read_release(month)
+
+
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     """`problem` is None when ready; otherwise why not (the source cannot be read, nothing loaded yet)."""
 
@@ -106,7 +137,7 @@ class ServedRelease:
         self._thread: threading.Thread | None = None
         self._spares: dict[str, Resolver] = {}
         self._previous: str | None = None
-        self._failed: dict[str, float] = {}  # month → when its build last failed
+        self._failed: dict[str, tuple[float, str]] = {}  # month → when and why its build last failed
         self._next_catalog = 0.0
         self._catalog: list[ReleaseInfo] = []
         self._problem: str | None = None
@@ -163,8 +194,15 @@ class ServedRelease:
         except Exception as exc:
             self._report(f"release source {self._source.describe()} cannot be read: {type(exc).__name__}: {exc}")
             return False
-        self._report(None)
         swapped = month is not None and month != self.current.release and self._swap_to(month)
+        failure = self._failed.get(month or "")
+        if month is not None and month != self.current.release and failure is not None:
+            self._report(
+                f"release {month} is active in {self._source.describe()} but cannot be loaded ({failure[1]}); "
+                f"lookups answer from release {self.current.release}"
+            )
+        else:
+            self._report(None)
         if self._keep_spares and refreshed:
             self._prepare_standby()
         return swapped
@@ -211,14 +249,14 @@ class ServedRelease:
         self._spares = {m: r for m, r in self._spares.items() if m in keep}
 
     def _try_build(self, month: str) -> Resolver | None:
-        failed_at = self._failed.get(month)
-        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER:
+        failed = self._failed.get(month)
+        if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER:
             return None
         try:
             resolver = self._build(month)
-        except Exception:
+        except Exception as exc:
             log.exception("release %s could not be loaded; still serving %s", month, self.current.release)
-            self._failed[month] = time.monotonic()
+            self._failed[month] = (time.monotonic(), f"{type(exc).__name__}: {exc}")
             return None
         self._failed.pop(month, None)
         return resolver

@@ -88,7 +88,7 @@ class BaseRule:
         return newest
 
 
-def _actor() -> tuple[str | None, str | None]:
+def actor() -> tuple[str | None, str | None]:
     """(user, host) recorded with an activation or rollback."""
     try:
         user: str | None = getpass.getuser()
@@ -97,7 +97,7 @@ def _actor() -> tuple[str | None, str | None]:
     return user, socket.gethostname() or None
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -399,7 +399,7 @@ class ReleaseStore:
         return info, built
 
     def activate(self, month: str) -> None:
-        user, host = _actor()
+        user, host = actor()
 
         def push(con: duckdb.DuckDBPyConnection) -> None:
             if not con.execute("SELECT 1 FROM releases WHERE month = ?", [month]).fetchall():
@@ -407,7 +407,7 @@ class ReleaseStore:
             con.execute(
                 "INSERT INTO activations (seq, month, activated_at, rolled_back, activated_by, activated_host) "
                 "SELECT coalesce(max(seq), 0) + 1, ?, ?, false, ?, ? FROM activations",
-                [month, _now(), user, host],
+                [month, now(), user, host],
             )
 
         self._write(push)
@@ -415,7 +415,7 @@ class ReleaseStore:
     def rollback(self) -> str:
         """Undo the last activation; the release active before it is active again and returned."""
         restored: list[str] = []
-        user, host = _actor()
+        user, host = actor()
 
         def pop(con: duckdb.DuckDBPyConnection) -> None:
             stack = con.execute(
@@ -426,7 +426,7 @@ class ReleaseStore:
             con.execute(
                 "UPDATE activations SET rolled_back = true, rolled_back_at = ?, rolled_back_by = ?, "
                 "rolled_back_host = ?, rolled_back_to = ? WHERE seq = ?",
-                [_now(), user, host, stack[1][1], stack[0][0]],
+                [now(), user, host, stack[1][1], stack[0][0]],
             )
             restored.append(str(stack[1][1]))
 

@@ -123,6 +123,15 @@ def serve_process(
 
 
 @contextmanager
+def follow_process(releases: str, log_dir: Path) -> Iterator[tuple[str, Path]]:
+    """`cardbin serve --releases DEST` in a subprocess (a published destination: directory or URL)."""
+    port = free_port()
+    command = [*CLI, "serve", "--port", str(port), "--releases", releases]
+    with _process(command, port, log_dir / f"serve-{port}.log", {"CARDBIN_DB": ""}) as running:
+        yield running
+
+
+@contextmanager
 def factory_process(directory: Path, *server_args: str, env: Mapping[str, str] = {}) -> Iterator[tuple[str, Path]]:
     """A plain `uvicorn --factory cardbin.service.app:app_from_env` (no cardbin CLI around it): what an operator
     who runs the app under their own ASGI server gets. Yields (base URL, file holding its log)."""

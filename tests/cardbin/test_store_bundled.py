@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from cardbin.paths import DEFAULT_RELEASE_DIR
-from cardbin.release.bundled import default_release, read_bundle
+from cardbin.release.bundle import read_bundle
+from cardbin.release.bundled import default_release
 from cardbin.sources.tables import sha256
 from scripts.build_default_data import RAW, build
 from tests.conftest import RAW as CONFTEST_RAW

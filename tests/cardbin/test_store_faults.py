@@ -185,7 +185,7 @@ def test_history_records_who_activated_and_rolled_back_what_when(tmp_path: Path,
     code, output = _cli("release", "history", "--db", str(store.path), "--json")
     assert code == 0
     entries = msgspec.json.decode(output)["result"]
-    user, host = releases_module._actor()
+    user, host = releases_module.actor()
     assert [(e["action"], e["month"], e["restored"]) for e in entries] == [
         ("activate", "2018-06", None),
         ("activate", "2018-07", None),

@@ -77,6 +77,17 @@ _SPACES = "[" + "".join(f"\\x{{{i:X}}}" for i in range(0x3001) if chr(i).isspace
 _CARD = f"^[0-9]{{{pans.PAN_MIN_LENGTH},{pans.PAN_MAX_LENGTH}}}$"
 
 
+def result_schema(prefix: str = "") -> pa.Schema:
+    """The Arrow types of the result columns as `Enricher.batch` appends them (answer text dictionary-encoded)."""
+    types = {pl.String(): pa.large_string(), pl.Int8(): pa.int8(), pl.Boolean(): pa.bool_()}
+    return pa.schema(
+        [
+            pa.field(prefix + c, pa.dictionary(pa.int32(), pa.string()) if c in _ANSWER_TEXT else types[t])
+            for c, t in RESULT_COLUMNS.items()
+        ]
+    )
+
+
 def _luhn_table(first_doubled: bool) -> pl.Series:
     """Luhn contribution of every 3-digit group 000–999, for groups whose lowest digit is (not) doubled."""
 
@@ -226,8 +237,8 @@ class Enricher:
             "luhn_valid": per_row["luhn_valid"].to_arrow(),
             "error": errors.to_arrow(compat_level=oldest),
         }
-        arrays = [*batch.columns, *(columns[c] for c in RESULT_COLUMNS)]
-        return pa.RecordBatch.from_arrays(arrays, names=[*names, *(self.prefix + c for c in RESULT_COLUMNS)])
+        schema = pa.schema([*batch.schema, *result_schema(self.prefix)])
+        return pa.RecordBatch.from_arrays([*batch.columns, *(columns[c] for c in RESULT_COLUMNS)], schema=schema)
 
     def frame(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with the result columns appended: `batch` on its Arrow form (answer columns Categorical)."""

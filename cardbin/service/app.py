@@ -24,7 +24,7 @@ from swagger_ui_bundle import swagger_ui_path
 from cardbin.resolve.resolver import Resolver
 from cardbin.service import logs
 from cardbin.service.auth import NO_KEY, AccessPolicy
-from cardbin.service.edge import AccessLog, Edge
+from cardbin.service.edge import BODY_TIMEOUT_S, AccessLog, Edge
 from cardbin.service.problems import EXCEPTION_HANDLERS
 from cardbin.service.releases import (
     BUNDLE_POLL_INTERVAL,
@@ -56,6 +56,7 @@ class ServiceSettings:
     poll_interval: float = POLL_INTERVAL
     access_log: bool = False
     spares: bool = False
+    body_timeout_s: float = BODY_TIMEOUT_S
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -136,7 +137,7 @@ def create_app(settings: ServiceSettings | None = None, *, resolver: Resolver | 
         openapi_config=_openapi(settings.access),
         logging_config=None,
     )
-    return Edge(app, access_log)
+    return Edge(app, access_log, settings.body_timeout_s)
 
 
 def app_from_env() -> Edge:

@@ -17,9 +17,11 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus
 
 import httpx
+import looptime
 import msgspec
 import pytest
 
@@ -27,9 +29,10 @@ from cardbin.client import AsyncCardbinClient
 from cardbin.errors import InvalidInput
 from cardbin.resolve.resolver import Resolver
 from cardbin.service import edge
-from cardbin.service.app import create_app
+from cardbin.service.app import ServiceSettings, create_app
 from cardbin.service.auth import AccessPolicy
 from cardbin.service.logs import install, redact_record
+from cardbin.service.problems import INTERRUPTED
 from cardbin.service.wire import Problem, Releases
 from cardbin.store import ReleaseStore
 from tests.cardbin.test_service_harness import (
@@ -270,15 +273,99 @@ def test_a_client_that_vanishes_mid_body_logs_no_error(base_url: str, caplog: py
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_a_stalled_body_is_answered_408(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(edge, "BODY_TIMEOUT_S", 0.5)
-    with running(create_app(resolver=Resolver.from_release(sample_release(MONTH)))) as url:
+def test_a_stalled_body_is_answered_408() -> None:
+    app = create_app(ServiceSettings(body_timeout_s=0.5), resolver=Resolver.from_release(sample_release(MONTH)))
+    with running(app) as url:
         sock = _raw(url, _HEAD + b'{"card')
         sock.settimeout(STARTUP_LIMIT)
         answer = sock.recv(4096)
         sock.close()
     assert answer.startswith(b"HTTP/1.1 408")
     assert b"urn:cardbin:problem:request-timeout" in answer
+
+
+def _virtual_time() -> asyncio.Runner:
+    """An event loop whose clock jumps to its next timer when idle (looptime): deadlines of seconds are checked
+    exactly, and at once."""
+    return asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0))
+
+
+def _lookup_scope() -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/v1/cards/lookup", "raw_path": b"/v1/cards/lookup", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"500")],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+
+
+def test_stalled_bodies_are_answered_within_a_tenth_past_their_deadline() -> None:
+    """Requests starting at different moments share the one sweep timer; each stalled one is answered 408 no
+    sooner than BODY_TIMEOUT_S after its own start and no later than 1.1 × BODY_TIMEOUT_S; a body that completes
+    in time (at 0.95 × BODY_TIMEOUT_S) is answered normally."""
+    app = create_app(resolver=Resolver.from_release(sample_release(MONTH)))
+    timeout = edge.BODY_TIMEOUT_S
+    body = msgspec.json.encode({"card_number": ICBC})
+
+    async def request(start: float, complete_at: float | None) -> tuple[int, float]:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(start)
+        reads = 0
+        answered: list[tuple[int, float]] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal reads
+            reads += 1
+            if reads == 1:
+                return {"type": "http.request", "body": body[:5], "more_body": True}
+            if complete_at is None:
+                await asyncio.Event().wait()  # the sender stalls for good
+            await asyncio.sleep(start + complete_at - loop.time())
+            return {"type": "http.request", "body": body[5:], "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answered.append((message["status"], loop.time() - start))
+
+        await app(_lookup_scope(), receive, send)
+        return answered[0]
+
+    async def all_at_once() -> list[tuple[int, float]]:
+        return await asyncio.gather(
+            *(request(timeout * k / 3, None) for k in range(3)), request(timeout / 7, 0.95 * timeout)
+        )
+
+    with _virtual_time() as runner:
+        *stalled, completed = runner.run(all_at_once())
+    for status, after in stalled:
+        assert status == 408 and timeout <= after <= 1.1 * timeout
+    assert completed == (200, pytest.approx(0.95 * timeout))
+
+
+@pytest.mark.parametrize("at", [1.0, 5.0])
+def test_a_body_read_cancelled_by_the_server_is_not_taken_for_a_timeout(at: float) -> None:
+    """The server cancels a request (its client went), before the body's deadline or at the very moment the
+    deadline cancels it too: the cancellation goes through and the request is not marked as timed out."""
+    deadlines = edge.BodyDeadlines(timeout_s=5.0)
+    scope: dict[str, Any] = {}
+
+    async def stall() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def cancelled_mid_read() -> bool:
+        loop = asyncio.get_running_loop()
+        reading = asyncio.ensure_future(deadlines.bounded(scope, stall)())
+        loop.call_at(at, reading.cancel)
+        try:
+            await reading
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    with _virtual_time() as runner:
+        assert runner.run(cancelled_mid_read())
+    assert INTERRUPTED not in scope
 
 
 # --- the async client under a burst --------------------------------------------------------------------------------

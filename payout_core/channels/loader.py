@@ -34,7 +34,7 @@ class UnknownChannel(PayoutError, LookupError):
 
 # Keys that are not rules; a table listed in _WHOLE_TABLES is one rule (a code list), others are one per key.
 _NOT_RULES = frozenset({"name", "title", "sources", "requires"})
-_WHOLE_TABLES = frozenset({"bank_codes", "outcomes"})
+_WHOLE_TABLES = frozenset({"bank_codes", "outcomes", "answers", "statement"})
 
 
 def _rule_keys(raw: dict[str, object]) -> list[str]:

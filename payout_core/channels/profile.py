@@ -13,6 +13,8 @@ import msgspec
 
 from cardbin.banks import default_directory
 from cardbin.model import Bank, CardType
+from payout_core.channels.answers import AnswerRules
+from payout_core.channels.statement import StatementLayout
 from payout_core.errors import InvalidInput
 from payout_core.names.rules import NameRules
 from payout_core.recipient import AccountType
@@ -118,6 +120,10 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     batch_max: Length | None = None
     requests_per_second: Length | None = None
     outcomes: Outcomes = msgspec.field(default_factory=Outcomes)
+    # Which answers count at all (HTTP statuses, signature): checked before `outcomes` reads a code.
+    answers: AnswerRules = msgspec.field(default_factory=AnswerRules)
+    # How the channel's daily statement (对账单) reads; None: it cannot be reconciled yet.
+    statement: StatementLayout | None = None
     # Rule key (`amount_max`, or `personal_name.max_length` for one key of a table) → document, SDK file and
     # section, or "assumption: why". The loader checks that every rule the file sets has one.
     sources: dict[str, str] = msgspec.field(default_factory=dict)

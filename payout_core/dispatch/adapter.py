@@ -1,7 +1,9 @@
 """The channel adapter protocol, and the one place that talks HTTP to a channel.
 
-An adapter only translates: a payout into a request, an answer into an Outcome. Sending lives here, once, so
-that no adapter can switch on transport retries (a retried POST is a second payout) or forget a timeout.
+An adapter only translates: a payout into a request, the bytes of an answer into a ChannelAnswer (what it says,
+not yet believed). Sending lives here, once, so that no adapter can switch on transport retries (a retried POST is
+a second payout) or forget a timeout; whether an answer counts and what it means is decided in one place for every
+channel (`answer.AnswerReader`), so no adapter can skip the order-number or signature check.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Protocol
 import httpx
 import msgspec
 
-from payout_core.channels import Outcomes
+from payout_core.dispatch.answer import AnswerReader, ChannelAnswer, Expected
 from payout_core.dispatch.evidence import Exchange, ExchangeKind
-from payout_core.dispatch.outcome import Outcome, Pending
+from payout_core.dispatch.outcome import Outcome
 from payout_core.recipient import Recipient
 from payout_core.store import Clock, utcnow
 
@@ -36,20 +38,18 @@ class ChannelRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChannelAdapter(Protocol):
-    """One per channel: builds requests and reads answers under the channel's outcome rules."""
+    """One per channel account: builds requests and reads the fields of answers; it decides nothing."""
 
     @property
     def name(self) -> str: ...
-
-    @property
-    def rules(self) -> Outcomes: ...
 
     def dispatch_request(self, payout: Payout) -> ChannelRequest: ...
 
     def query_request(self, channel_order_no: str) -> ChannelRequest: ...
 
-    def parse(self, status: int, body: bytes) -> Outcome:
-        """An HTTP answer read as an Outcome; must return Pending, never raise, for anything it cannot read."""
+    def parse(self, status: int, body: bytes) -> ChannelAnswer:
+        """The fields of an answer as the channel sent them (amount in fen); raise anything for what it cannot read
+        (the answer then counts as unreadable, and the order stays in progress)."""
         ...
 
 
@@ -67,12 +67,16 @@ def _as_text(raw: bytes) -> str:
 
 
 def call(
-    client: httpx.Client, adapter: ChannelAdapter, kind: ExchangeKind, request: ChannelRequest, clock: Clock = utcnow
+    client: httpx.Client,
+    adapter: ChannelAdapter,
+    kind: ExchangeKind,
+    request: ChannelRequest,
+    *,
+    reader: AnswerReader,
+    expected: Expected,
+    clock: Clock = utcnow,
 ) -> tuple[Exchange, Outcome]:
-    """POST once, record what happened and read it; a transport failure is an answer too (Pending), never raised.
-
-    No HTTP answer or a 5xx is Pending; the adapter reads the raw bytes of everything else.
-    """
+    """POST once, record what happened and read it; a transport failure is an answer too (Pending), never raised."""
     sent_at = clock()
     start = time.perf_counter()
     status: int | None = None
@@ -95,11 +99,4 @@ def call(
         received_at=clock(),
         latency_ms=latency_ms,
     )
-    if status is None or raw is None:
-        return ex, Pending(reason=f"no answer from the channel: {error}")
-    if status >= 500:
-        return ex, Pending(reason=f"channel answered HTTP {status}")
-    try:
-        return ex, adapter.parse(status, raw)
-    except Exception as exc:  # an adapter bug must not lose the evidence, nor read as an answer
-        return ex, Pending(reason=f"answer could not be read ({type(exc).__name__}); kept as evidence")
+    return ex, reader.read(adapter.parse, status, raw, error, expected)

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 import httpx
 import msgspec
 
-from payout_core.dispatch.adapter import ChannelAdapter, Payout, call
+from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout, call
+from payout_core.dispatch.answer import AnswerReader, Expected
 from payout_core.dispatch.errors import NoAdapter, NotInProgress, StaleAttempt
-from payout_core.dispatch.evidence import Evidence, Exchange, masked_exchange
+from payout_core.dispatch.evidence import Evidence, Exchange, ExchangeKind, masked_exchange
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import (
@@ -31,6 +32,7 @@ from payout_core.dispatch.records import (
     save_attempt,
 )
 from payout_core.dispatch.reviews import Resolution, close_item, open_item
+from payout_core.dispatch.signature import load_verifier
 from payout_core.orders import Order, PayoutEngine, TransitionError
 from payout_core.returns.adjustments import record_return
 from payout_core.store import Clock, Tx, utcnow
@@ -62,7 +64,11 @@ def _warn_if_contradicted(order: Order, outcome: Outcome) -> None:
 
 
 class Dispatcher:
-    """Dispatch, query, resend and escalate orders through their channel adapters (one per routed channel name)."""
+    """Dispatch, query, resend and escalate orders through their channel adapters (one per routed channel name).
+
+    Each channel account's answers are read under the profile the engine has for it (`engine.channel_profile`);
+    a profile that declares a signature needs the account's key now (SignatureKeyUnusable otherwise).
+    """
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class Dispatcher:
         self.engine = engine
         self._store = engine.store
         self._adapters = adapters
+        self._readers = {name: _reader(engine, name) for name in adapters}
         self._client = client
         self._policy = policy or QueryPolicy()
         self._clock = clock
@@ -95,7 +102,7 @@ class Dispatcher:
             order = self.engine.mark_dispatching(order_id, tx=tx)
             attempt = insert_attempt(tx, order_id, channel, channel_order_no, self._clock())
         self._checkpoint("before_send", order_id)
-        ex, outcome = call(self._client, adapter, "dispatch", request, self._clock)
+        ex, outcome = self._call(order, "dispatch", request)
         self._checkpoint("after_send", order_id)
         return self._conclude(order, attempt, ex, outcome)
 
@@ -107,7 +114,7 @@ class Dispatcher:
             attempt = find_attempt(tx, order_id)
         if attempt is None or attempt.status == "done":
             raise NotInProgress(order_id, "none" if attempt is None else attempt.status)
-        ex, outcome = call(self._client, adapter, "query", adapter.query_request(attempt.channel_order_no), self._clock)
+        ex, outcome = self._call(order, "query", adapter.query_request(attempt.channel_order_no))
         return self._conclude(order, attempt, ex, outcome)
 
     def run_due(self, limit: int = 500) -> int:
@@ -122,7 +129,7 @@ class Dispatcher:
         """The identical request with the same channel order number; the attempt was already marked `sending`."""
         adapter = self._adapter(order)
         self._checkpoint("before_send", order.id)
-        ex, outcome = call(self._client, adapter, "resend", adapter.dispatch_request(_payout(order)), self._clock)
+        ex, outcome = self._call(order, "resend", adapter.dispatch_request(_payout(order)))
         self._checkpoint("after_send", order.id)
         with self._store.transaction(write=False) as tx:
             attempt = get_attempt(tx, order.id)
@@ -180,7 +187,7 @@ class Dispatcher:
     def _keep_pending(
         self, tx: Tx, order: Order, attempt: Attempt, *, queries: int, outcome: Pending, now: datetime
     ) -> bool:
-        rules = self._adapter(order).rules
+        rules = self._readers[attempt.channel].profile.outcomes
         since_send = (now - attempt.last_sent_at).total_seconds()
         since_first = (now - attempt.first_sent_at).total_seconds()
         review: str | None = None
@@ -221,11 +228,25 @@ class Dispatcher:
         if not save_attempt(tx, msgspec.structs.replace(attempt, **changes), attempt.status):
             raise StaleAttempt(attempt.order_id, attempt.status)
 
+    def _call(self, order: Order, kind: ExchangeKind, request: ChannelRequest) -> tuple[Exchange, Outcome]:
+        assert order.channel is not None and order.channel_order_no is not None  # _adapter checked routing
+        expected = Expected(order.channel_order_no, order.amount)
+        reader = self._readers[order.channel]
+        return call(
+            self._client, self._adapter(order), kind, request, reader=reader, expected=expected, clock=self._clock
+        )
+
     def _adapter(self, order: Order) -> ChannelAdapter:
         adapter = None if order.channel is None else self._adapters.get(order.channel)
         if adapter is None or order.channel_order_no is None:
             raise NoAdapter(order.id, order.channel)
         return adapter
+
+
+def _reader(engine: PayoutEngine, account: str) -> AnswerReader:
+    profile = engine.channel_profile(account)
+    rule = profile.answers.signature
+    return AnswerReader(account, profile, None if rule is None else load_verifier(rule, account))
 
 
 def _payout(order: Order) -> Payout:

@@ -39,3 +39,11 @@ class UnknownAttempt(DispatchError, LookupError):
     def __init__(self, order_id: int) -> None:
         self.order_id = order_id
         super().__init__(f"order_id={order_id}: has no dispatch attempt")
+
+
+class SignatureKeyUnusable(DispatchError):
+    """A channel account whose profile declares a signature has no usable key: the dispatcher refuses to start."""
+
+    def __init__(self, account: str, where: str, why: str) -> None:
+        self.account = account
+        super().__init__(f"channel account {account!r}: the signature key ({where}) {why}")

@@ -31,6 +31,7 @@ class Pending(msgspec.Struct, frozen=True, tag=True):
     reason: str
     code: str | None = None
     not_found: bool = False  # the channel says it has no such order: meaningful only after the grace period
+    unverified: bool = False  # an answer that does not count (dispatch.answer): kept as evidence, alerted
 
 
 class Returned(msgspec.Struct, frozen=True, tag=True):

@@ -1,9 +1,10 @@
 """Limits: per card and per merchant per day at submission, a channel's own per card per day at routing, and who
 may call the API."""
 
+from payout_core.days import CHINA, business_day
 from payout_core.limits.allowlist import check_caller, parse_allowlist
 from payout_core.limits.channel import card_uses, count_card_use, release_card_use
-from payout_core.limits.daily import CHINA, business_day, card_key, consume_order, refusal, release_order, used
+from payout_core.limits.daily import card_key, consume_order, refusal, release_order, used
 from payout_core.limits.errors import CallerNotAllowed, LimitError, LimitExceeded
 
 __all__ = [

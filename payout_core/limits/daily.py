@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, fold, mask
@@ -11,13 +10,6 @@ from payout_core.limits.errors import LimitExceeded
 from payout_core.store import Tx
 
 Scope = Literal["card", "merchant"]
-
-# Payout days follow Beijing time (no DST), whatever the server's zone.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def business_day(instant: datetime) -> str:
-    return instant.astimezone(CHINA).date().isoformat()
 
 
 def card_key(account_no: str) -> str:

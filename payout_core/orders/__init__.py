@@ -7,8 +7,10 @@ from payout_core.orders.errors import (
     OrderConflict,
     OrderError,
     TransitionError,
+    UnknownChannelAccount,
     UnknownMerchant,
     UnknownOrder,
+    UnlistedFailureCode,
 )
 from payout_core.orders.lifecycle import FINAL, LIFECYCLE, Action, Move, OrderState, Source, allows, order_transfers
 from payout_core.orders.model import Approval, Merchant, Order
@@ -29,8 +31,10 @@ __all__ = [
     "PayoutEngine",
     "Source",
     "TransitionError",
+    "UnknownChannelAccount",
     "UnknownMerchant",
     "UnknownOrder",
+    "UnlistedFailureCode",
     "allows",
     "order_transfers",
 ]

@@ -37,15 +37,17 @@ from payout_core.orders.errors import (
     IllegalTransition,
     OrderConflict,
     TransitionError,
+    UnknownChannelAccount,
     UnknownMerchant,
     UnknownOrder,
+    UnlistedFailureCode,
 )
 from payout_core.orders.lifecycle import LIFECYCLE, Action, OrderState, order_transfers
 from payout_core.orders.merchants import load_merchant, read_merchant, save_merchant
 from payout_core.orders.model import Merchant, Order
 from payout_core.orders.router import Router
 from payout_core.recipient import Recipient
-from payout_core.routing import ChannelRoute, save_route
+from payout_core.routing import ChannelRoute, route_profile, save_route
 from payout_core.store import BrokenLink, ConstraintViolation, Later, Store, Tx, to_micros, utcnow
 
 T = TypeVar("T")
@@ -92,6 +94,8 @@ class PayoutEngine:
         self.store = store
         self._intake_durable = not fast_intake
         self._clock = clock
+        self._profiles = profiles
+        self._channel_profiles: dict[str, ChannelProfile] = {}  # by channel account; forgotten by add_channel
         self._router = Router(
             store, profiles=profiles, channel_order_prefix=channel_order_prefix, durable=not fast_intake
         )
@@ -113,9 +117,22 @@ class PayoutEngine:
         self._run(tx, lambda t: save_merchant(t, merchant, at))
 
     def add_channel(self, route: ChannelRoute, *, tx: Tx | None = None) -> None:
+        self._profiles(route.profile)  # an unknown profile is refused now, before anything is written
         at = self._now()[1]
         self._run(tx, lambda t: save_route(t, route, at))
         self._router.forget_routes()
+        self._channel_profiles.pop(route.name, None)
+
+    def channel_profile(self, name: str, *, tx: Tx | None = None) -> ChannelProfile:
+        """The profile a channel account follows (active or not): its outcome rules, answers and statement layout.
+        Read once per account and kept; a profile changed by another process is seen after a restart."""
+        profile = self._channel_profiles.get(name)
+        if profile is None:
+            profile_name = self._run(tx, lambda t: route_profile(t, name))
+            if profile_name is None:
+                raise UnknownChannelAccount(name)
+            profile = self._channel_profiles[name] = self._profiles(profile_name)
+        return profile
 
     def deposit(self, merchant_id: str, amount: int, *, tx: Tx | None = None) -> str:
         """Credit a merchant's available balance (its 备付金 top-up); returns the transfer id."""
@@ -321,12 +338,23 @@ class PayoutEngine:
         operator: str | None = None,
         tx: Tx | None = None,
     ) -> Order:
-        """Unfreeze. Only for an explicit failure code from the channel or an operator's decision."""
+        """Unfreeze. Only for a code on the channel's failure allow-list (its profile's `failure_codes`) or an
+        operator's decision: any other code raises UnlistedFailureCode and nothing is written."""
         if not code and not operator:
             raise ExplicitFailureRequired(order_id)
         _require_text("reason", reason, 1000)
         at = self._now()[1]
-        return self._move(tx, "fail", order_id, at, failure_code=code, reason=reason, operator=operator, finished_at=at)
+
+        def fail(t: Tx) -> Order:
+            if code:  # checked before anything is written: a caller that catches the refusal commits nothing
+                channel = self.get(order_id, tx=t).channel
+                if channel is not None and code not in self.channel_profile(channel, tx=t).outcomes.failure_codes:
+                    raise UnlistedFailureCode(order_id, channel, code)
+            return self._move(
+                t, "fail", order_id, at, failure_code=code, reason=reason, operator=operator, finished_at=at
+            )
+
+        return self._run(tx, fail)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -364,7 +392,14 @@ class PayoutEngine:
     # --- internals ------------------------------------------------------------------------------------------
 
     def _move(
-        self, tx: Tx | None, action: Action, order_id: int, at: int, *, durable: bool = True, **fields: object
+        self,
+        tx: Tx | None,
+        action: Action,
+        order_id: int,
+        at: int,
+        *,
+        durable: bool = True,
+        **fields: object,
     ) -> Order:
         """Apply a move of the lifecycle table with what the table says goes with it: the daily limits given back
         and the order's posting, all links of one write chain. A move that writes nothing else is, without a

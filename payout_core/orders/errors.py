@@ -52,9 +52,21 @@ class IllegalTransition(TransitionError):
 class ExplicitFailureRequired(OrderError, ValueError):
     """`failed` needs a channel failure code or an operator: silence, timeouts and unknown codes are not failures."""
 
-    def __init__(self, order_id: int) -> None:
+    def __init__(self, order_id: int, why: str = "failed needs a channel failure code or an operator") -> None:
         self.order_id = order_id
-        super().__init__(
-            f"order_id={order_id}: failed needs a channel failure code or an operator; "
-            "anything else keeps the order in progress"
-        )
+        super().__init__(f"order_id={order_id}: {why}; anything else keeps the order in progress")
+
+
+class UnlistedFailureCode(ExplicitFailureRequired):
+    """The code is not on the channel's failure allow-list (its profile's `failure_codes`): not a final failure."""
+
+    def __init__(self, order_id: int, channel: str, code: str) -> None:
+        self.channel = channel
+        self.code = code
+        super().__init__(order_id, f"code {code!r} is not a failure code of channel {channel!r} (its failure_codes)")
+
+
+class UnknownChannelAccount(OrderError, LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"channel={name!r}: no such channel account is configured")

@@ -1,6 +1,13 @@
 """Routing: which channel accounts can carry a payout, and a seedable weighted pick among them."""
 
-from payout_core.routing.channels import ChannelRoute, RoutingTable, require_current, routing_table, save_route
+from payout_core.routing.channels import (
+    ChannelRoute,
+    RoutingTable,
+    require_current,
+    route_profile,
+    routing_table,
+    save_route,
+)
 from payout_core.routing.choice import choose, choose_eligible
 from payout_core.routing.eligibility import refusals
 
@@ -11,6 +18,7 @@ __all__ = [
     "choose_eligible",
     "refusals",
     "require_current",
+    "route_profile",
     "routing_table",
     "save_route",
 ]

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 import msgspec
 
-from payout_core.channels import channel
 from payout_core.errors import InvalidInput
 from payout_core.ledger import open_channel_accounts
 from payout_core.store import Later, Row, Tx
@@ -31,8 +30,8 @@ class ChannelRoute(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def save_route(tx: Tx, route: ChannelRoute, at: int) -> None:
-    """Create or reconfigure; the profile must exist now, not be discovered missing at the first payout."""
-    channel(route.profile)
+    """Create or reconfigure. The caller has checked that the profile exists (PayoutEngine.add_channel): a missing
+    one must be found now, not at the first payout."""
     tx.send(
         "INSERT INTO channels (name, profile, weight, active, created_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (name) DO UPDATE SET profile = excluded.profile, weight = excluded.weight,"
@@ -43,6 +42,12 @@ def save_route(tx: Tx, route: ChannelRoute, at: int) -> None:
     )
     tx.send("UPDATE routing_version SET version = version + 1 WHERE id = 1", rows=1, link="raise the routing version")
     open_channel_accounts(tx, route.name, at)
+
+
+def route_profile(tx: Tx, name: str) -> str | None:
+    """The profile a channel account follows, active or not; None when no such account is configured."""
+    row = tx.one("SELECT profile FROM channels WHERE name = ?", (name,))
+    return None if row is None else str(row[0])
 
 
 class RoutingTable(NamedTuple):

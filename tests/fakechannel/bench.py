@@ -6,13 +6,22 @@ channel order prefix, so many benches can share one fake channel server without 
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from collections.abc import Mapping
 
 import httpx
+import msgspec
 
-from payout_core.channels import Outcomes
+from payout_core.channels import (
+    AnswerRules,
+    ChannelProfile,
+    Outcomes,
+    SignatureRule,
+    StatementLayout,
+    channel,
+)
 from payout_core.dispatch import Checkpoint, Dispatcher, QueryPolicy, no_checkpoint
 from payout_core.dispatch.adapter import new_client
 from payout_core.orders import Merchant, Order, PayoutEngine
@@ -21,13 +30,32 @@ from payout_core.routing import ChannelRoute
 from payout_core.store import Clock, Store
 from tests.fakechannel.adapter import FakeChannelAdapter
 from tests.fakechannel.runner import FakeChannel
+from tests.fakechannel.statement import FAKE_CSV
 from tests.fakechannel.wire import FAKE_RULES, Scenario, ScenarioSetting
 
 MERCHANT = "m1"
+KEY_ENV = "FAKE_CHANNEL_KEY_{account}"  # where a signing account's key is, as its profile says
+
+
+def fake_profile(
+    route: str, rules: Outcomes, *, base: str = "generic", signed: bool = False, layout: StatementLayout = FAKE_CSV
+) -> ChannelProfile:
+    """The profile a fake channel account follows: `base`'s recipient rules with the fake's codes, answers and
+    statement layout (what a real channel's shipped profile declares)."""
+    signature = SignatureRule(algorithm="hmac-sha256", encoding="hex", key_env=KEY_ENV) if signed else None
+    return msgspec.structs.replace(
+        channel(base),
+        name=f"fake-{route}",
+        outcomes=rules,
+        answers=AnswerRules(signature=signature),
+        statement=layout,
+    )
 
 
 class Bench:
-    """`channels` maps a route name to the outcome rules its (fake) channel declares; all follow `profile`."""
+    """`channels` maps a route name to the outcome rules its (fake) channel declares; each follows a profile built
+    from `profile` by fake_profile. Routes named in `keys` sign their answers with that key (put in the environment
+    where their profile says), and `layouts` gives a route's statement layout (default FAKE_CSV)."""
 
     def __init__(
         self,
@@ -40,24 +68,45 @@ class Bench:
         funds: int = 10**12,
         policy: QueryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        keys: Mapping[str, str] | None = None,
+        layouts: Mapping[str, StatementLayout] | None = None,
     ) -> None:
         self.store = store
         self.fake = fake
         self.clock = clock
-        self.engine = PayoutEngine(store, clock=clock, channel_order_prefix=f"T{uuid.uuid4().hex[:10]}")
         self.channels = dict(channels or {"fake": FAKE_RULES})
+        keys = keys or {}
+        self.profiles = {
+            f"fake-{name}": fake_profile(
+                name, rules, base=profile, signed=name in keys, layout=(layouts or {}).get(name, FAKE_CSV)
+            )
+            for name, rules in self.channels.items()
+        }
+        prefix = f"T{uuid.uuid4().hex[:10]}"
+        # The account each route pays from at the fake (its 商户号): one per bench, as benches share a fake.
+        self.accounts = {name: f"{prefix}-{name}" for name in self.channels}
+        self.engine = PayoutEngine(store, clock=clock, channel_order_prefix=prefix, profiles=self.profile)
         self.policy = policy
         self.client = new_client(timeout or httpx.Timeout(5.0, read=0.75))
         self.engine.add_merchant(Merchant(id=MERCHANT, approval="auto", per_card_daily_limit=funds, daily_limit=None))
         self.engine.deposit(MERCHANT, funds)
         for name in self.channels:
-            self.engine.add_channel(ChannelRoute(name=name, profile=profile, weight=1))
+            if name in keys:
+                os.environ[SignatureRule(algorithm="hmac-sha256", key_env=KEY_ENV).key_source(name)[1]] = keys[name]
+            fake.open_account(self.accounts[name], funds, keys.get(name))
+            self.engine.add_channel(ChannelRoute(name=name, profile=f"fake-{name}", weight=1))
             self.engine.fund_channel(name, funds)
         self.dispatcher = self.new_dispatcher()
 
+    def profile(self, name: str) -> ChannelProfile:
+        """The engine's profiles: the fake accounts' own, else the shipped ones."""
+        return self.profiles[name] if name in self.profiles else channel(name)
+
     def new_dispatcher(self, checkpoint: Checkpoint = no_checkpoint) -> Dispatcher:
         """A fresh dispatcher, as a restarted process would build it (nothing carried over but the database)."""
-        adapters = {name: FakeChannelAdapter(self.fake.base_url, name, rules) for name, rules in self.channels.items()}
+        adapters = {
+            name: FakeChannelAdapter(self.fake.base_url, name, account=self.accounts[name]) for name in self.channels
+        }
         return Dispatcher(
             self.engine, adapters, self.client, policy=self.policy, clock=self.clock, checkpoint=checkpoint
         )
@@ -69,13 +118,16 @@ class Bench:
         scenario: Scenario,
         rng: random.Random,
         hidden_queries: int = 2,
+        *,
+        later_seconds: int = 0,
     ) -> Order:
         """Submit (auto-approved), route (funds frozen) and tell the fake channel how to answer this order."""
         order = self.engine.submit(MERCHANT, merchant_order_no, recipient)
         order = self.engine.route(order, rng)
         if order.channel_order_no is None:
             raise RuntimeError(f"order {order.id} was not routed: {order.route_failure}")
-        self.fake.program(order.channel_order_no, ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries))
+        setting = ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries, later_seconds=later_seconds)
+        self.fake.program(order.channel_order_no, setting)
         return order
 
     def close(self) -> None:

@@ -7,12 +7,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import msgspec
 
-from tests.fakechannel.wire import OrderRecord, ScenarioSetting
+from payout_core.store import to_micros
+from tests.fakechannel.wire import OrderRecord, ScenarioSetting, StatementData
 
 ROOT = Path(__file__).resolve().parents[2]  # where `python -m tests.fakechannel` finds the package
 
@@ -27,6 +29,22 @@ class FakeChannel:
     def program(self, order_no: str, setting: ScenarioSetting) -> None:
         response = self._control.put(f"/control/scenarios/{order_no}", content=msgspec.json.encode(setting))
         response.raise_for_status()
+
+    def open_account(self, account: str, opening_balance: int, key: str | None = None) -> None:
+        """The account's balance before its first payout, and the HMAC key its answers are signed with (if any)."""
+        body = {"opening_balance": opening_balance, "key": key}
+        self._control.put(f"/control/accounts/{account}", content=msgspec.json.encode(body)).raise_for_status()
+
+    def set_clock(self, instant: datetime) -> None:
+        """The channel's clock: what its truth and statements are stamped with (a simulation's virtual time)."""
+        self._control.put("/control/clock", content=msgspec.json.encode(to_micros(instant))).raise_for_status()
+
+    def statement(self, account: str, start: datetime, end: datetime) -> StatementData:
+        """The account's lines in [start, end) and its balance at `end`, from the channel's truth."""
+        params = {"start": to_micros(start), "end": to_micros(end)}
+        response = self._control.get(f"/control/statements/{account}", params=params)
+        response.raise_for_status()
+        return msgspec.json.decode(response.content, type=StatementData)
 
     def orders(self) -> dict[str, OrderRecord]:
         response = self._control.get("/control/orders")

@@ -7,12 +7,23 @@ import random
 
 import pytest
 
-from payout_core.dispatch import Failed, Outcome, Pending, Succeeded, call, evidence_of, find_attempt, new_client
+from payout_core.dispatch import (
+    AnswerReader,
+    ChannelAnswer,
+    Expected,
+    Failed,
+    Pending,
+    Succeeded,
+    call,
+    evidence_of,
+    find_attempt,
+    new_client,
+)
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.orders import IllegalTransition
-from tests.fakechannel import FakeChannel, Scenario
+from tests.fakechannel import FAKE_RULES, FakeChannel, Scenario
 from tests.fakechannel.adapter import FakeChannelAdapter
-from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.bench import MERCHANT, Bench, fake_profile
 from tests.payout_core.builders import Clock, recipient
 
 ACCOUNT = "6222021234567890128"
@@ -130,15 +141,18 @@ def test_evidence_never_holds_the_account_number(bench: Bench, clock: Clock) -> 
 
 
 class _BrokenParser(FakeChannelAdapter):
-    def parse(self, status: int, body: bytes) -> Outcome:
+    def parse(self, status: int, body: bytes) -> ChannelAnswer:
         raise KeyError("adapter bug")
 
 
 def test_an_adapter_that_cannot_read_the_answer_leaves_it_pending_with_the_evidence(fake: FakeChannel) -> None:
     adapter = _BrokenParser(fake.base_url)
+    reader = AnswerReader("fake", fake_profile("fake", FAKE_RULES), None)
     with new_client() as client:
         request = adapter.query_request("PO-NEVER-SENT")
-        exchange, outcome = call(client, adapter, "query", request)
+        exchange, outcome = call(
+            client, adapter, "query", request, reader=reader, expected=Expected("PO-NEVER-SENT", 1)
+        )
     assert isinstance(outcome, Pending) and "KeyError" in outcome.reason
     assert exchange.http_status == 200 and exchange.response_body
 

@@ -81,7 +81,7 @@ def test_reject_and_explicit_failure_give_the_limit_back(limited: PayoutEngine) 
     limited.mark_dispatching(failed.id)
     with pytest.raises(LimitExceeded):
         limited.submit("m1", "c", recipient(1))  # in flight: still counted
-    limited.mark_failed(failed.id, code="ACCOUNT_CLOSED", reason="account closed")
+    limited.mark_failed(failed.id, code="FAILED", reason="account closed")
     assert card_used(limited, PAN, failed.business_day) == 0
     assert limited.submit("m1", "c", recipient(1_000)).state == "created"
 

@@ -66,7 +66,7 @@ def act(engine: PayoutEngine, action: str, order_id: int) -> Order:
         "route": lambda: engine.route(order_id, random.Random(1)),
         "dispatch": lambda: engine.mark_dispatching(order_id),
         "succeed": lambda: engine.mark_succeeded(order_id),
-        "fail": lambda: engine.mark_failed(order_id, code="ACCOUNT_CLOSED", reason="account closed"),
+        "fail": lambda: engine.mark_failed(order_id, code="FAILED", reason="account closed"),
     }
     return calls[action]()
 
@@ -146,7 +146,7 @@ def test_freeze_settle_and_unfreeze_balances(funded: PayoutEngine) -> None:
     funded.mark_dispatching(ok.id)
     funded.mark_dispatching(bad.id)
     funded.mark_succeeded(ok.id)
-    funded.mark_failed(bad.id, code="ACCOUNT_CLOSED", reason="account closed")
+    funded.mark_failed(bad.id, code="FAILED", reason="account closed")
     assert balances() == {
         "m1:available": 970_000,
         "m1:frozen": 0,

@@ -260,7 +260,8 @@ class RaceAtCall:
 
 
 def test_a_rival_route_between_read_and_count_refuses_the_freeze(store: Store, clock: Clock) -> None:
-    racing = RaceAtCall(PayoutEngine(store, clock=clock), 1, 1_000_000)  # call 1 weighs wx after the unlocked read
+    racing = RaceAtCall(PayoutEngine(store, clock=clock), 2, 1_000_000)  # call 1 checks the route's profile at
+    # add_channel; call 2 weighs wx after the unlocked read
     engine = PayoutEngine(store, clock=clock, profiles=racing)
     racing.engine = engine
     engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))

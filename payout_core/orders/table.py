@@ -181,6 +181,23 @@ def in_state(tx: Tx, state: OrderState, *, routed: bool | None = None, limit: in
     return [_order(r) for r in tx.all(sql, (state, limit))]
 
 
+def by_channel_order_nos(tx: Tx, channel: str, numbers: Sequence[str]) -> dict[str, Order]:
+    """The orders routed to `channel` under these channel order numbers (a statement's lines), by number."""
+    found: dict[str, Order] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        marks = ", ".join(["?"] * len(chunk))
+        sql = f"SELECT {_COLUMNS} FROM orders WHERE channel = ? AND channel_order_no IN ({marks})"
+        found |= {o.channel_order_no or "": o for o in map(_order, tx.all(sql, [channel, *chunk]))}
+    return found
+
+
+def finished_in(tx: Tx, channel: str, state: OrderState, start: int, end: int) -> list[Order]:
+    """Orders of `channel` that reached `state` in [start, end) (microseconds): a business day's finished payouts."""
+    sql = f"SELECT {_COLUMNS} FROM orders WHERE channel = ? AND state = ? AND finished_at >= ? AND finished_at < ?"
+    return [_order(r) for r in tx.all(f"{sql} ORDER BY id", (channel, state, start, end))]
+
+
 def by_ids(tx: Tx, ids: Sequence[int]) -> Later[dict[int, Order]]:
     """The orders of `ids` that exist, read with the next round trip."""
     marks = ", ".join(["?"] * len(ids)) or "NULL"

@@ -86,5 +86,16 @@ def return_of(tx: Tx, original_order_id: int) -> PayoutReturn | None:
     return None if row is None else _return(row)
 
 
+def returns_of(tx: Tx, original_order_ids: list[int]) -> dict[int, PayoutReturn]:
+    """The returns of those of the orders that came back, by original order id."""
+    found: dict[int, PayoutReturn] = {}
+    for start in range(0, len(original_order_ids), 500):
+        chunk = original_order_ids[start : start + 500]
+        marks = ", ".join(["?"] * len(chunk))
+        rows = tx.all(f"SELECT {_COLUMNS} FROM payout_returns WHERE original_order_id IN ({marks})", chunk)
+        found |= {r.original_order_id: r for r in map(_return, rows)}
+    return found
+
+
 def all_returns(tx: Tx) -> list[PayoutReturn]:
     return [_return(r) for r in tx.all(f"SELECT {_COLUMNS} FROM payout_returns ORDER BY id")]

@@ -132,9 +132,7 @@ class Reconciler:
         returned = set(returns_of(tx, sorted({o.id for o in orders.values() if o.state == "succeeded"})))
         succeeded = finished_in(tx, channel, "succeeded", *window)
         numbers = sorted({o.channel_order_no or "" for o in succeeded})
-        matched, found = compare(
-            lines, orders, returned, succeeded, statements.listed_before(tx, channel, numbers)
-        )
+        matched, found = compare(lines, orders, returned, succeeded, statements.listed_before(tx, channel, numbers))
         last = from_micros(window[1] - 1)  # balance_at counts entries at or before it; the day's end is the next day's
         ledger = sum(balance_at(tx, channel_account(channel, p), last) for p in ("available", "in_flight"))
         summary = _summary(channel, day, statement, (matched, found), ledger)

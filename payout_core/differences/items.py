@@ -23,6 +23,7 @@ ItemKind = Literal[
 ITEM_KINDS: tuple[ItemKind, ...] = get_args(ItemKind)
 FoundBy = Literal["statement", "query"]
 Decision = Literal["book", "dismiss"]  # book: our books follow the channel (adjustments); dismiss: ours stand
+ItemState = Literal["open", "resolved"]
 
 
 class NewItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,7 +53,7 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     channel_amount: int
     our_amount: int
     evidence: str
-    state: Literal["open", "resolved"]
+    state: ItemState
     opened_at: datetime
     decision: Decision | None
     decided_by: str | None
@@ -129,7 +130,7 @@ def items(
     tx: Tx,
     *,
     channel: str | None = None,
-    state: Literal["open", "resolved"] | None = None,
+    state: ItemState | None = None,
     kind: ItemKind | None = None,
 ) -> list[Item]:
     """Items, oldest first, filtered by channel account, state and kind."""

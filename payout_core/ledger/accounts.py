@@ -19,6 +19,8 @@ CHANNEL_PURPOSES: tuple[ChannelPurpose, ...] = ("available", "in_flight", "settl
 # Counterparts of money entering the system; they go negative by design so every posting still sums to zero.
 MERCHANT_DEPOSITS = "external:merchant_deposits"
 CHANNEL_FUNDING = "external:channel_funding"
+# Where money the channel moved for no order of ours goes (a payout unknown to us, booked after reconciliation).
+RECONCILIATION = "external:reconciliation"
 
 
 def merchant_account(merchant_id: str, purpose: MerchantPurpose) -> str:
@@ -48,5 +50,6 @@ def open_merchant_accounts(tx: Tx, merchant_id: str, at: int) -> None:
 
 def open_channel_accounts(tx: Tx, channel: str, at: int) -> None:
     open_account(tx, CHANNEL_FUNDING, "external", owner="channel_funding", purpose="counterpart", at=at)
+    open_account(tx, RECONCILIATION, "external", owner="reconciliation", purpose="counterpart", at=at)
     for purpose in CHANNEL_PURPOSES:
         open_account(tx, channel_account(channel, purpose), "channel", owner=channel, purpose=purpose, at=at)

@@ -20,8 +20,9 @@ from payout_core.errors import InvalidInput
 from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
 from payout_core.store import Later, Row, Tx, from_micros, to_micros
 
-# The closed set of posting kinds (CHECK ledger_entries_kind in migration 0020: a new kind is a new migration).
-PostingKind = Literal["deposit", "fund", "freeze", "settle", "unfreeze", "return"]
+# The closed set of posting kinds (CHECK ledger_entries_kind, migrations 0020 and 0040: a new kind is a new
+# migration). adjust: a reconciliation item's adjustment order (payout_core.differences).
+PostingKind = Literal["deposit", "fund", "freeze", "settle", "unfreeze", "return", "adjust"]
 POSTING_KINDS: tuple[PostingKind, ...] = get_args(PostingKind)
 
 MAX_FEN = 2**63 - 1  # the largest amount a BIGINT column holds

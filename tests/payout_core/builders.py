@@ -15,8 +15,9 @@ import msgspec
 import psycopg
 import pytest
 
+from payout_core.errors import PayoutError
 from payout_core.recipient import Recipient
-from payout_core.store import Store, open_store
+from payout_core.store import ChainProbe, Store, StoreError, open_store
 
 # The server README and .ci/run set up; used when PAYOUT_PG_DSN is not set and a server answers there, so the
 # PostgreSQL half of the suite runs on a developer's machine too instead of skipping quietly.
@@ -156,3 +157,36 @@ def run_threads(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[Bas
     for t in threads:
         t.join()
     return results, errors
+
+
+TablesNow = dict[str, list[tuple[Any, ...]]]
+
+
+def tables_now(store: Store) -> TablesNow:
+    """Every row of every table, in a stable order."""
+    with store.transaction(write=False) as tx:
+        if store.name == "sqlite":
+            names = tx.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        else:
+            names = tx.all("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {str(n): sorted(tx.all(f"SELECT * FROM {n}"), key=repr) for (n,) in names}
+
+
+def links_each_failing(store: Store, chain: Callable[[], object]) -> list[str]:
+    """Break each link of `chain` in turn; the names of its links, in order (see test_chains.py)."""
+    before = tables_now(store)
+    broken: list[str] = []
+    while True:
+        probe = store.probe = ChainProbe(spare=frozenset(broken))
+        try:
+            chain()
+        except (StoreError, PayoutError):
+            assert probe.broken is not None, "the chain failed with no link broken"
+            assert tables_now(store) == before, f"breaking {probe.broken!r} left part of the chain committed"
+            broken.append(probe.broken)
+            continue
+        finally:
+            store.probe = None
+        assert probe.broken is None, f"breaking {probe.broken!r} did not stop the chain"
+        assert tables_now(store) != before, "the whole chain changed nothing"
+        return broken

@@ -9,54 +9,24 @@ listed here, so a new link shows up as a failing test until it is named.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from payout_core.audit import Actors
+from payout_core.days import CHINA
+from payout_core.differences import DifferenceDesk
 from payout_core.dispatch import evidence_of, find_attempt
-from payout_core.errors import PayoutError
 from payout_core.ledger import merchant_account
 from payout_core.orders import Merchant, Order, PayoutEngine
+from payout_core.reconcile import Reconciler
 from payout_core.returns import Returns
 from payout_core.routing import ChannelRoute
 from payout_core.store import ChainProbe, Store, StoreError
 from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.statement import FAKE_CSV, statement_file
 
-from .builders import recipient
-
-TablesNow = dict[str, list[tuple[Any, ...]]]
-
-
-def tables_now(store: Store) -> TablesNow:
-    """Every row of every table, in a stable order."""
-    with store.transaction(write=False) as tx:
-        if store.name == "sqlite":
-            names = tx.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        else:
-            names = tx.all("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
-        return {str(n): sorted(tx.all(f"SELECT * FROM {n}"), key=repr) for (n,) in names}
-
-
-def links_each_failing(store: Store, chain: Callable[[], object]) -> list[str]:
-    """Break each link of `chain` in turn; the names of its links, in order."""
-    before = tables_now(store)
-    broken: list[str] = []
-    while True:
-        probe = store.probe = ChainProbe(spare=frozenset(broken))
-        try:
-            chain()
-        except (StoreError, PayoutError):
-            assert probe.broken is not None, "the chain failed with no link broken"
-            assert tables_now(store) == before, f"breaking {probe.broken!r} left part of the chain committed"
-            broken.append(probe.broken)
-            continue
-        finally:
-            store.probe = None
-        assert probe.broken is None, f"breaking {probe.broken!r} did not stop the chain"
-        assert tables_now(store) != before, "the whole chain changed nothing"
-        return broken
+from .builders import links_each_failing, recipient, tables_now
 
 
 @pytest.fixture
@@ -189,3 +159,31 @@ def test_dispatch_commits_its_intent_before_sending_and_its_answer_whole(bench: 
             assert find_attempt(tx, other.id).status == "sending"  # type: ignore[union-attr]
             assert evidence_of(tx, other.id) == []
         assert bench.engine.balance(merchant_account(MERCHANT, "paid_out")) == 0
+
+
+def test_reconciling_and_deciding(bench: Bench, store: Store, tmp_path: Path) -> None:
+    """A day's reconciliation (its lines, its items) and an operator's decision on an item (role, item, money,
+    adjustment order, audit row) each commit whole or not at all."""
+    actors = Actors(store)
+    actors.bootstrap("root", "Root")
+    actors.add("ops", "Ops", ["operator"], by="root")
+    bench.fake.set_clock(bench.clock())
+    order = bench.routed("H1", recipient(10_000), "failure_then_success", random.Random(1))
+    bench.dispatcher.dispatch(order.id)
+    day = bench.clock().astimezone(CHINA).date()
+    path = statement_file(bench.fake, bench.accounts["fake"], FAKE_CSV, day, tmp_path / "day.csv")
+    reconciler = Reconciler(bench.engine, clock=bench.clock)
+    assert links_each_failing(store, lambda: reconciler.run("fake", day, path)) == [
+        "reconcile: record the lines",
+        "open the reconciliation items",
+    ]
+    desk = DifferenceDesk(bench.engine, clock=bench.clock)
+    (item,) = desk.items(channel="fake")
+    assert links_each_failing(store, lambda: desk.resolve(item.id, "book", operator="ops", reason="paid")) == [
+        "the actor holds the operator role",
+        "resolve the reconciliation item",
+        "adjust: move the balances",
+        "adjust: write the entries",
+        "write the adjustment order",
+        "write the audit row",
+    ]

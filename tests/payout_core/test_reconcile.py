@@ -18,8 +18,7 @@ from payout_core.store import Store
 from tests.fakechannel import FakeChannel, FakeChannelAdapter, Scenario
 from tests.fakechannel.bench import Bench
 from tests.fakechannel.statement import FAKE_CSV, FAKE_XLSX, statement_file
-from tests.payout_core.builders import BENCH_FUNDS, Clock, recipient
-from tests.payout_core.test_chains import links_each_failing, tables_now
+from tests.payout_core.builders import BENCH_FUNDS, Clock, recipient, tables_now
 
 DAY = date(2026, 3, 2)  # the clock fixture's day in Beijing
 
@@ -109,16 +108,6 @@ def test_a_workbook_statement_reads_the_same(store: Store, clock: Clock, fake: F
     _pay(bench, "failure_then_success", "X2")
     summary = Reconciler(bench.engine, clock=clock).run("fake", DAY, _statement(bench, tmp_path, FAKE_XLSX, "d.xlsx"))
     assert (summary.lines, summary.matched, summary.differences) == (2, 1, {"paid_not_succeeded": 1})
-
-
-def test_reconciling_is_one_write_chain(channel_bench: Bench, clock: Clock, tmp_path: Path) -> None:
-    _pay(channel_bench, "failure_then_success", "C1")
-    path = _statement(channel_bench, tmp_path)
-    reconciler = Reconciler(channel_bench.engine, clock=clock)
-    assert links_each_failing(channel_bench.store, lambda: reconciler.run("fake", DAY, path)) == [
-        "reconcile: record the lines",
-        "open the reconciliation items",
-    ]
 
 
 GOOD = (

@@ -4,6 +4,9 @@
 -- statement_lines: every line read, with the order it matched (NULL: unknown to us).
 -- reconcile_items: one per difference, opened once (UNIQUE reconcile_items_once on channel, kind and reference),
 --   open until an operator's decision resolves it (CHECK reconcile_items_decided).
+-- adjustments: the adjustment order of an item resolved by booking the channel's truth (at most one per item,
+--   UNIQUE adjustments_item); its money moves as a posting of the new kind 'adjust', so ledger_entries is rebuilt
+--   with that kind in CHECK ledger_entries_kind (and stays append-only). The original order is never edited.
 CREATE TABLE statements (
     id {{id}},
     channel TEXT NOT NULL,
@@ -60,3 +63,51 @@ CREATE TABLE reconcile_items (
 CREATE INDEX reconcile_items_state ON reconcile_items (state, channel, id);
 CREATE INDEX reconcile_items_order ON reconcile_items (order_id);
 CREATE INDEX orders_channel_finished ON orders (channel, state, finished_at);
+CREATE TABLE adjustments (
+    id {{id}},
+    item_id BIGINT NOT NULL REFERENCES reconcile_items (id),
+    order_id BIGINT REFERENCES orders (id),
+    merchant_id TEXT,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    transfer_id TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    CONSTRAINT adjustments_item UNIQUE (item_id),
+    CONSTRAINT adjustments_kind CHECK (kind IN ('book_payment', 'reverse_payment', 'unattributed'))
+);
+-- Rebuilt through a plain copy, so the constraints keep their names (PostgreSQL names a UNIQUE's index after it).
+CREATE TABLE ledger_entries_copy AS SELECT * FROM ledger_entries;
+DROP TABLE ledger_entries;
+CREATE TABLE ledger_entries (
+    id {{id}},
+    transfer_id TEXT NOT NULL,
+    leg INTEGER NOT NULL,
+    account_id TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    balance_after BIGINT NOT NULL,
+    order_id BIGINT,
+    kind TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    mirror_leg INTEGER NOT NULL,
+    mirror_amount BIGINT NOT NULL,
+    CONSTRAINT ledger_entries_account FOREIGN KEY (account_id) REFERENCES accounts (id),
+    CONSTRAINT ledger_entries_kind CHECK (kind IN ('deposit', 'fund', 'freeze', 'settle', 'unfreeze', 'return',
+        'adjust')),
+    CONSTRAINT ledger_entries_moves CHECK (amount <> 0 AND leg >= 0),
+    CONSTRAINT ledger_entries_leg UNIQUE (transfer_id, leg),
+    CONSTRAINT ledger_entries_leg_amount UNIQUE (transfer_id, leg, amount),
+    CONSTRAINT ledger_entries_mirror CHECK (mirror_leg = leg + 1 - 2 * (leg % 2) AND mirror_amount = -amount),
+    CONSTRAINT ledger_entries_mirrored FOREIGN KEY (transfer_id, mirror_leg, mirror_amount)
+        REFERENCES ledger_entries (transfer_id, leg, amount)
+);
+INSERT INTO ledger_entries
+    (transfer_id, leg, account_id, amount, balance_after, order_id, kind, at, mirror_leg, mirror_amount)
+SELECT transfer_id, leg, account_id, amount, balance_after, order_id, kind, at, mirror_leg, mirror_amount
+FROM ledger_entries_copy ORDER BY id;
+DROP TABLE ledger_entries_copy;
+CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at, id);
+CREATE INDEX ledger_entries_order ON ledger_entries (order_id);
+{{append_only:ledger_entries}}

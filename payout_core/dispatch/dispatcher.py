@@ -9,15 +9,15 @@ A crash after 1 leaves an attempt in `sending`: recovery queries it, it never se
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import httpx
 import msgspec
 
+from payout_core.differences.items import ItemKind, NewItem, open_items
 from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout, call
-from payout_core.dispatch.answer import AnswerReader, Expected
+from payout_core.dispatch.answer import AnswerReader, Expected, alerts
 from payout_core.dispatch.errors import NoAdapter, NotInProgress, StaleAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange, ExchangeKind, masked_exchange
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded
@@ -26,6 +26,7 @@ from payout_core.dispatch.records import (
     Attempt,
     add_evidence,
     due_attempts,
+    due_follow_ups,
     find_attempt,
     get_attempt,
     insert_attempt,
@@ -46,21 +47,47 @@ def no_checkpoint(point: str, order_id: int) -> None:
     """The production checkpoint: nothing happens between the steps."""
 
 
-_log = logging.getLogger(__name__)
+def contradiction(order: Order, outcome: Outcome) -> ItemKind | None:
+    """The difference a verified channel answer shows with a final order, if any: paid (or paid and returned) while
+    the order failed, by the channel's own earlier decline or an operator's decision; failed while it succeeded."""
+    if order.state == "failed" and isinstance(outcome, Succeeded | Returned):
+        return "paid_not_succeeded"
+    if order.state == "succeeded" and isinstance(outcome, Failed):
+        return "failed_at_channel"
+    return None
 
 
-def _warn_if_contradicted(order: Order, outcome: Outcome) -> None:
-    """A final order the channel now contradicts (paid after a decline or an operator's "failed") needs a person."""
-    paid = isinstance(outcome, Succeeded | Returned)
-    if (order.state == "failed" and paid) or (order.state == "succeeded" and isinstance(outcome, Failed)):
-        _log.error(
-            "order %s is %s but channel %s now answers %s (%s): reconcile by hand; the answer is kept as evidence",
-            order.id,
-            order.state,
-            order.channel,
-            type(outcome).__name__,
-            getattr(outcome, "code", None),
-        )
+def _open_contradiction(tx: Tx, order: Order, outcome: Outcome, now: datetime) -> None:
+    """Open the reconciliation item a contradicting answer calls for (once per order and kind), and say so."""
+    kind = contradiction(order, outcome)
+    if kind is None or order.channel is None or order.channel_order_no is None:
+        return
+    decided = f"operator {order.operator}" if order.operator else f"channel code {order.failure_code or 'success'}"
+    evidence = msgspec.json.encode(
+        {"ours": {"state": order.state, "decided_by": decided}, "channel": msgspec.to_builtins(outcome)}
+    ).decode()
+    paid = kind == "paid_not_succeeded"
+    item = NewItem(
+        channel=order.channel,
+        kind=kind,
+        ref=order.channel_order_no,
+        order_id=order.id,
+        found_by="query",
+        channel_amount=order.amount if paid else 0,
+        our_amount=0 if paid else order.amount,
+        evidence=evidence,
+    )
+    open_items(tx, [item], now)
+    alerts.error(
+        "order %s is %s (%s) but channel %s now answers %s (%s): reconciliation item %s opened",
+        order.id,
+        order.state,
+        decided,
+        order.channel,
+        type(outcome).__name__,
+        getattr(outcome, "code", None),
+        kind,
+    )
 
 
 class Dispatcher:
@@ -107,23 +134,49 @@ class Dispatcher:
         return self._conclude(order, attempt, ex, outcome)
 
     def query(self, order_id: int) -> Outcome:
-        """Ask the channel about an order in progress and act on the answer (resend or review when due)."""
+        """Ask the channel about an order in progress and act on the answer (resend or review when due). A final
+        order that is still followed up is queried as a follow-up (see `follow_up`)."""
         order = self.engine.get(order_id)
         adapter = self._adapter(order)
         with self._store.transaction(write=False) as tx:
             attempt = find_attempt(tx, order_id)
+        if attempt is not None and attempt.status == "done" and attempt.follow_up_at is not None:
+            return self._follow_up(order, attempt)
         if attempt is None or attempt.status == "done":
             raise NotInProgress(order_id, "none" if attempt is None else attempt.status)
         ex, outcome = self._call(order, "query", adapter.query_request(attempt.channel_order_no))
         return self._conclude(order, attempt, ex, outcome)
 
     def run_due(self, limit: int = 500) -> int:
-        """Query every in-progress order whose next query is due; returns how many were queried."""
+        """Query every in-progress order whose next query is due, then the final orders whose follow-up is due;
+        returns how many were queried."""
         with self._store.transaction(write=False) as tx:
             due = due_attempts(tx, self._clock(), limit)
+            later = due_follow_ups(tx, self._clock(), limit - len(due)) if len(due) < limit else []
         for attempt in due:
             self.query(attempt.order_id)
-        return len(due)
+        for attempt in later:
+            self._follow_up(self.engine.get(attempt.order_id), attempt)
+        return len(due) + len(later)
+
+    def _follow_up(self, order: Order, attempt: Attempt) -> Outcome:
+        """Query a final order again: the answer is kept; a return is recorded (退汇 by query); an answer that
+        contradicts the order's outcome opens a reconciliation item; the order itself never changes."""
+        adapter = self._adapter(order)
+        ex, outcome = self._call(order, "query", adapter.query_request(attempt.channel_order_no))
+        now = self._clock()
+        with self._store.transaction() as tx:
+            add_evidence(tx, self._evidence(order, attempt, ex, outcome))
+            current = self.engine.get(order.id, tx=tx)
+            if isinstance(outcome, Returned) and current.state == "succeeded":
+                actor = f"channel:{attempt.channel}"
+                record_return(
+                    tx, current, source="channel", code=outcome.code, reason=outcome.reason, recorded_by=actor, at=now
+                )
+            _open_contradiction(tx, current, outcome, now)
+            done = attempt.follow_ups + 1
+            self._save(tx, attempt, follow_ups=done, follow_up_at=self._policy.follow_up(done, now))
+        return outcome
 
     def _resend(self, order: Order) -> Outcome:
         """The identical request with the same channel order number; the attempt was already marked `sending`."""
@@ -137,23 +190,27 @@ class Dispatcher:
 
     # --- acting on an answer --------------------------------------------------------------------------------
 
-    def _conclude(self, order: Order, attempt: Attempt, ex: Exchange, outcome: Outcome) -> Outcome:
-        evidence = Evidence(
+    def _evidence(self, order: Order, attempt: Attempt, ex: Exchange, outcome: Outcome) -> Evidence:
+        return Evidence(
             order_id=order.id,
             channel=attempt.channel,
             channel_order_no=attempt.channel_order_no,
             exchange=masked_exchange(ex, order.recipient.account_no),
             outcome=outcome,
         )
+
+    def _conclude(self, order: Order, attempt: Attempt, ex: Exchange, outcome: Outcome) -> Outcome:
+        evidence = self._evidence(order, attempt, ex, outcome)
         try:
             with self._store.transaction() as tx:
                 add_evidence(tx, evidence)
                 resend = self._apply(tx, order, attempt, ex.kind == "query", outcome)
         except (TransitionError, StaleAttempt):
-            # Someone else (an operator, another worker) finished the order meanwhile: the answer is still kept.
+            # Someone else (an operator, another worker) finished the order meanwhile: the answer is still kept,
+            # and an answer that contradicts how it ended opens a reconciliation item.
             with self._store.transaction() as tx:
                 add_evidence(tx, evidence)
-            _warn_if_contradicted(self.engine.get(order.id), outcome)
+                _open_contradiction(tx, self.engine.get(order.id, tx=tx), outcome, self._clock())
             return outcome
         return self._resend(order) if resend else outcome
 
@@ -182,7 +239,14 @@ class Dispatcher:
     ) -> None:
         if attempt.status == "review":
             close_item(tx, attempt.order_id, resolution, actor=actor, note=f"channel answered {code}", at=now)
-        self._save(tx, attempt, status="done", queries=queries, last_reason=f"{resolution}: {code}")
+        self._save(
+            tx,
+            attempt,
+            status="done",
+            queries=queries,
+            last_reason=f"{resolution}: {code}",
+            follow_up_at=self._policy.follow_up(0, now),
+        )
 
     def _keep_pending(
         self, tx: Tx, order: Order, attempt: Attempt, *, queries: int, outcome: Pending, now: datetime
@@ -225,7 +289,7 @@ class Dispatcher:
         return False
 
     def _save(self, tx: Tx, attempt: Attempt, **changes: object) -> None:
-        if not save_attempt(tx, msgspec.structs.replace(attempt, **changes), attempt.status):
+        if not save_attempt(tx, msgspec.structs.replace(attempt, **changes), attempt):
             raise StaleAttempt(attempt.order_id, attempt.status)
 
     def _call(self, order: Order, kind: ExchangeKind, request: ChannelRequest) -> tuple[Exchange, Outcome]:

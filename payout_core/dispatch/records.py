@@ -32,16 +32,18 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     last_sent_at: datetime
     next_query_at: datetime
     last_reason: str
+    follow_ups: int = 0  # queries made after the order was final
+    follow_up_at: datetime | None = None  # when the next one is due; None: not (or no longer) followed up
 
 
 _ATTEMPT_COLUMNS = (
     "order_id, channel, channel_order_no, status, sends, queries, first_sent_at, last_sent_at, next_query_at,"
-    " last_reason"
+    " last_reason, follow_ups, follow_up_at"
 )
 
 
 def _attempt(row: Row) -> Attempt:
-    oid, channel, cno, status, sends, queries, first, last, nxt, reason = row
+    oid, channel, cno, status, sends, queries, first, last, nxt, reason, follow_ups, follow_up_at = row
     return Attempt(
         order_id=int(oid),
         channel=channel,
@@ -53,13 +55,16 @@ def _attempt(row: Row) -> Attempt:
         last_sent_at=from_micros(int(last)),
         next_query_at=from_micros(int(nxt)),
         last_reason=reason,
+        follow_ups=int(follow_ups),
+        follow_up_at=None if follow_up_at is None else from_micros(int(follow_up_at)),
     )
 
 
 def insert_attempt(tx: Tx, order_id: int, channel: str, channel_order_no: str, at: datetime) -> Attempt:
     """The intent to send; `sends` counts it at once because from here on the channel may have the order."""
     tx.send(
-        f"INSERT INTO dispatch_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '')",
+        "INSERT INTO dispatch_attempts (order_id, channel, channel_order_no, status, sends, queries, first_sent_at,"
+        " last_sent_at, next_query_at, last_reason) VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '')",
         (order_id, channel, channel_order_no, to_micros(at), to_micros(at), to_micros(at)),
         rows=1,
         link="write the intent to send",
@@ -94,11 +99,22 @@ def due_attempts(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
     return [_attempt(r) for r in rows]
 
 
-def save_attempt(tx: Tx, new: Attempt, expected_status: AttemptStatus) -> bool:
-    """Conditional on the status read earlier, so two workers never both act on one answer."""
+def due_follow_ups(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
+    """Final orders whose next follow-up query is due, oldest due first."""
+    rows = tx.all(
+        f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE follow_up_at <= ? ORDER BY follow_up_at, order_id"
+        " LIMIT ?",
+        (to_micros(now), limit),
+    )
+    return [_attempt(r) for r in rows]
+
+
+def save_attempt(tx: Tx, new: Attempt, expected: Attempt) -> bool:
+    """Conditional on the status and follow-ups read earlier, so two workers never both act on one answer."""
     saved = tx.one(
         "UPDATE dispatch_attempts SET status = ?, sends = ?, queries = ?, last_sent_at = ?, next_query_at = ?,"
-        " last_reason = ? WHERE order_id = ? AND status = ? RETURNING order_id",
+        " last_reason = ?, follow_ups = ?, follow_up_at = ? WHERE order_id = ? AND status = ? AND follow_ups = ?"
+        " RETURNING order_id",
         (
             new.status,
             new.sends,
@@ -106,18 +122,23 @@ def save_attempt(tx: Tx, new: Attempt, expected_status: AttemptStatus) -> bool:
             to_micros(new.last_sent_at),
             to_micros(new.next_query_at),
             new.last_reason,
+            new.follow_ups,
+            None if new.follow_up_at is None else to_micros(new.follow_up_at),
             new.order_id,
-            expected_status,
+            expected.status,
+            expected.follow_ups,
         ),
     )
     return saved is not None
 
 
-def finish_attempt(tx: Tx, order_id: int, reason: str) -> None:
-    """An operator decided: nothing is queried or resent for this order any more."""
+def finish_attempt(tx: Tx, order_id: int, reason: str, follow_up_at: datetime | None) -> None:
+    """An operator decided: nothing is resent for this order any more; it is queried again at `follow_up_at`
+    (None: never), so a channel answer that contradicts the decision is found."""
     tx.send(
-        "UPDATE dispatch_attempts SET status = 'done', last_reason = ? WHERE order_id = ? AND status <> 'done'",
-        (reason, order_id),
+        "UPDATE dispatch_attempts SET status = 'done', last_reason = ?, follow_up_at = ?"
+        " WHERE order_id = ? AND status <> 'done'",
+        (reason, None if follow_up_at is None else to_micros(follow_up_at), order_id),
         rows=None,  # an order dispatched without a Dispatcher has no attempt
         link="close the dispatch attempt",
     )

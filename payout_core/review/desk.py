@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from payout_core.dispatch.evidence import Evidence
+from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import evidence_of, finish_attempt
 from payout_core.dispatch.reviews import Resolution, ReviewItem, ReviewLogEntry, close_item, log_of, open_items
 from payout_core.errors import InvalidInput
@@ -24,9 +25,10 @@ class UncertainOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReviewDesk:
-    def __init__(self, engine: PayoutEngine, *, clock: Clock = utcnow) -> None:
+    def __init__(self, engine: PayoutEngine, *, clock: Clock = utcnow, policy: QueryPolicy | None = None) -> None:
         self._engine = engine
         self._clock = clock
+        self._policy = policy or QueryPolicy()
 
     def uncertain(self) -> list[UncertainOrder]:
         """Open items, oldest first, each with its order and all its evidence (bodies already masked)."""
@@ -44,14 +46,16 @@ class ReviewDesk:
             raise InvalidInput("operator", operator, "a resolution must name the operator who made it")
         if not reason.strip():
             raise InvalidInput("reason", reason, "a resolution must say why (what the operator checked)")
+        now = self._clock()
         with self._engine.store.transaction() as tx:
-            if not close_item(tx, order_id, resolution, actor=operator, note=reason, at=self._clock()):
+            if not close_item(tx, order_id, resolution, actor=operator, note=reason, at=now):
                 raise NotUnderReview(order_id)
             if resolution == "succeeded":
                 order = self._engine.mark_succeeded(order_id, operator=operator, tx=tx)
             else:
                 order = self._engine.mark_failed(order_id, reason=reason, operator=operator, tx=tx)
-            finish_attempt(tx, order_id, f"{resolution} by {operator}: {reason}")
+            # Queried again later: a channel answer that contradicts the decision opens a reconciliation item.
+            finish_attempt(tx, order_id, f"{resolution} by {operator}: {reason}", self._policy.follow_up(0, now))
         return order
 
     def history(self, order_id: int) -> list[ReviewLogEntry]:

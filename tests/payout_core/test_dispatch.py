@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from payout_core.differences import items
 from payout_core.dispatch import (
     AnswerReader,
     ChannelAnswer,
@@ -105,15 +106,32 @@ def test_the_next_query_decides_what_dispatch_could_not(bench: Bench, clock: Clo
     assert kinds == [("dispatch", Pending), ("query", Succeeded)]
 
 
-def test_declined_answer_is_final_even_if_the_channel_later_pays(bench: Bench, clock: Clock) -> None:
-    """failure_then_success: an explicit failure code is final by the rules; the evidence shows what was said."""
+def test_a_declined_order_the_channel_pays_later_stays_failed_and_opens_an_item(bench: Bench, clock: Clock) -> None:
+    """failure_then_success: an explicit failure code is final by the rules, but the order is queried again: the
+    later truth (paid) is kept and opens a reconciliation item; the order itself never changes."""
     order_id = _dispatch(bench, "failure_then_success")
     assert bench.engine.get(order_id).state == "failed"
-    clock.advance(seconds=3600)
-    assert bench.dispatcher.run_due() == 0  # a finished order is not queried
+    clock.advance(seconds=3599)
+    assert bench.dispatcher.run_due() == 0  # the first follow-up is an hour after the decision
+    clock.advance(seconds=1)
+    assert bench.dispatcher.run_due() == 1
+    assert bench.engine.get(order_id).state == "failed"
     with bench.store.transaction() as tx:
-        (ev,) = evidence_of(tx, order_id)
-    assert ev.outcome == Failed(code="ACCOUNT_INVALID", reason="账户不存在")
+        outcomes = [e.outcome for e in evidence_of(tx, order_id)]
+        (item,) = items(tx)
+    assert outcomes == [Failed(code="ACCOUNT_INVALID", reason="账户不存在"), Succeeded(code="SUCCESS")]
+    assert (item.kind, item.order_id, item.found_by, item.channel_amount) == (
+        "paid_not_succeeded",
+        order_id,
+        "query",
+        AMOUNT,
+    )
+    clock.advance(days=1)
+    assert bench.dispatcher.run_due() == 1  # the last follow-up; the same difference is not opened twice
+    clock.advance(days=30)
+    assert bench.dispatcher.run_due() == 0
+    with bench.store.transaction() as tx:
+        assert len(items(tx)) == 1 and len(evidence_of(tx, order_id)) == 3
 
 
 def test_an_order_is_never_dispatched_twice(bench: Bench) -> None:
@@ -130,7 +148,8 @@ def test_evidence_never_holds_the_account_number(bench: Bench, clock: Clock) -> 
     with bench.store.transaction() as tx:
         stored = tx.all("SELECT * FROM dispatch_evidence")
         evidence = [e for i in ids for e in evidence_of(tx, i)]
-    assert len(stored) == len(evidence) == 7  # 5xx: dispatch, query (not found past grace), resend
+    # 5xx: dispatch, query (not found past grace), resend; success and failure: a follow-up query each
+    assert len(stored) == len(evidence) == 9
     assert all(ACCOUNT not in str(value) for row in stored for value in row)
     for ev in evidence:
         ex = ev.exchange
@@ -157,23 +176,27 @@ def test_an_adapter_that_cannot_read_the_answer_leaves_it_pending_with_the_evide
     assert exchange.http_status == 200 and exchange.response_body
 
 
-def test_a_final_order_the_channel_contradicts_is_logged_for_reconciliation(
+def test_an_operator_decision_a_channel_answer_contradicts_opens_an_item(
     bench: Bench, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An operator fails the order while the channel is paying it: the order stays failed, the answer is kept,
-    and an error names the contradiction (without the account number)."""
+    a reconciliation item is opened and an alert names the contradiction (without the account number)."""
     order = bench.routed("R1", recipient(AMOUNT, account_no=ACCOUNT), "success", random.Random(5))
 
     def operator_fails_it(point: str, order_id: int) -> None:
         if point == "after_send":
             bench.engine.mark_failed(order_id, reason="operator: bank says no such card", operator="ops-1")
 
-    with caplog.at_level(logging.ERROR, logger="payout_core.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="payout_core.alerts"):
         outcome = bench.new_dispatcher(checkpoint=operator_fails_it).dispatch(order.id)
     assert outcome == Succeeded(code="SUCCESS")
     assert bench.engine.get(order.id).state == "failed"
     with bench.store.transaction() as tx:
         (ev,) = evidence_of(tx, order.id)
     assert ev.outcome == Succeeded(code="SUCCESS")
-    assert f"order {order.id} is failed" in caplog.text and "reconcile" in caplog.text
+    assert f"order {order.id} is failed (operator ops-1)" in caplog.text and "paid_not_succeeded" in caplog.text
     assert ACCOUNT not in caplog.text
+    with bench.store.transaction() as tx:
+        (item,) = items(tx)
+    assert (item.kind, item.order_id, item.state) == ("paid_not_succeeded", order.id, "open")
+    assert "operator ops-1" in item.evidence

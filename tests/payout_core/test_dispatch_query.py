@@ -8,7 +8,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from payout_core.dispatch import NotInProgress, Pending, QueryPolicy, evidence_of, find_attempt
+from payout_core.dispatch import NotInProgress, Pending, QueryPolicy, Succeeded, evidence_of, find_attempt
 from payout_core.review import ReviewDesk
 from payout_core.store import Store
 from tests.fakechannel import FAKE_RULES, FakeChannel, Scenario
@@ -108,6 +108,8 @@ def test_a_late_channel_answer_closes_the_review(store: Store, clock: Clock, fak
         ("opened", "dispatch"),
         ("resolved", "channel:strict"),
     ]
+    assert bench.dispatcher.query(order_id) == Succeeded(code="SUCCESS")  # a follow-up of a final order
+    bench.dispatcher.query(order_id)  # the last follow-up: nothing is queried after it
     with pytest.raises(NotInProgress):
         bench.dispatcher.query(order_id)
 

@@ -111,3 +111,8 @@ DROP TABLE ledger_entries_copy;
 CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at, id);
 CREATE INDEX ledger_entries_order ON ledger_entries (order_id);
 {{append_only:ledger_entries}}
+-- Later truth: a final order is queried again on a schedule (dispatch QueryPolicy.follow_up_seconds), so a payment
+-- after a decline, a return (退汇) or a channel answer contradicting an operator's decision is found.
+ALTER TABLE dispatch_attempts ADD COLUMN follow_ups INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dispatch_attempts ADD COLUMN follow_up_at BIGINT;
+CREATE INDEX dispatch_attempts_follow_up ON dispatch_attempts (follow_up_at);

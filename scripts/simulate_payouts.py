@@ -1,13 +1,21 @@
-"""Fault simulation: K payouts through the engine, the dispatcher and the fake channel, with faults and crashes.
+"""Fault simulation: K payouts through the engine, the dispatcher and the fake channel, with faults and crashes,
+over simulated business days, each reconciled against the channel's own statement.
 
-    .venv/bin/python scripts/simulate_payouts.py --seed 7 --orders 2000 [--store postgresql://…] [--json]
+    .venv/bin/python scripts/simulate_payouts.py --seed 7 --orders 2000 [--orders-per-day 1000] [--store …] [--json]
 
 Every order gets a channel answer drawn from the seed (success, decline, timeout, undocumented code, 5xx, garbled
-body, not-found-then-success, declined-but-paid, paid-then-returned) and some "processes" crash between freeze and
-send, between the intent and the send, or between the send and recording the answer; a fresh dispatcher then runs
-recovery. Operators settle what reaches manual review from the channel's back office (the fake's own truth).
-The script then checks the safety properties and prints them; exit status 1 if any fails. The same seed gives the
-same run: the digest line covers every order's final state, evidence kinds and returns.
+body, not-found-then-success, declined-but-paid, paid-then-returned, an answer about another order, a proxy's 404,
+a forged signature, success-then-failed, a return only the statement shows, a payment after the operator failed
+it, another amount paid, a line the statement leaves out), someone else pays from the account now and then, and
+some "processes" crash between freeze and send, between the intent and the send, or between the send and
+recording the answer; a fresh dispatcher then runs recovery. Operators settle what reaches manual review from the
+channel's back office (the fake's own truth). At each day's cut-off the fake writes each account's statement (GBK
+CSV for one, xlsx for the other) from its truth, the day is reconciled, and operators decide every item from the
+same truth; quiet days follow until the last return has landed. The script then checks the safety properties and
+the reconciliation's (every payout the channel made is succeeded on our books or has an item; each account's ledger
+balance equals its statement's; no item opened twice; every injected difference found, none invented), prints
+them and the counts found versus injected; exit status 1 if any check fails. The same seed gives the same run: the
+digest line covers every order's final state, evidence kinds, returns and items.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import logging
 import random
 import sys
 import tempfile
@@ -22,8 +31,10 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -32,16 +43,22 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cardbin.pan import luhn_valid
-from payout_core.dispatch import Dispatcher, recover
+from payout_core.audit import Actors
+from payout_core.days import CHINA
+from payout_core.differences import Decision, DifferenceDesk, Item, ItemKind
+from payout_core.dispatch import Dispatcher, Payout, recover
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.recipient import Recipient
+from payout_core.reconcile import DaySummary, Reconciler
 from payout_core.review import Resolution, ReviewDesk
 from payout_core.store import Store, open_store
-from tests.fakechannel import FAKE_RULES, FakeChannel, OrderRecord, Scenario, running_fake_channel
+from tests.fakechannel import FAKE_RULES, FakeChannel, FakeChannelAdapter, OrderRecord, Scenario, running_fake_channel
 from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.statement import FAKE_CSV, FAKE_XLSX, statement_file
 
 FUNDS = 10**13
 CHANNELS = {"safe": FAKE_RULES, "strict": msgspec.structs.replace(FAKE_RULES, resend_safe=False)}
+LAYOUTS = {"safe": FAKE_CSV, "strict": FAKE_XLSX}
 SCENARIO_WEIGHTS: dict[Scenario, int] = {
     "success": 55,
     "failure": 10,
@@ -52,9 +69,42 @@ SCENARIO_WEIGHTS: dict[Scenario, int] = {
     "not_found_then_success": 6,
     "failure_then_success": 3,
     "success_then_return": 7,
+    "wrong_order_no": 1,
+    "proxy_404": 1,
+    "forged_signature": 1,
+    "success_then_failed": 1,
+    "quiet_return": 1,
+    "late_payment": 1,
+    "paid_other_amount": 1,
+    "statement_omits": 1,
 }
+# The difference each injected fault must be found as (returns may instead be found by a follow-up query).
+INJECTED: dict[Scenario, ItemKind] = {
+    "failure_then_success": "paid_not_succeeded",
+    "late_payment": "paid_not_succeeded",  # paid after the operator failed it: contradicts the decision
+    "success_then_failed": "failed_at_channel",
+    "paid_other_amount": "amount_differs",
+    "statement_omits": "missing_from_statement",
+    "quiet_return": "returned",
+    "success_then_return": "returned",
+}
+RETURN_AFTER = (3600, 3 * 86_400)  # a return lands this long after the payment (seconds, drawn per order)
+LATE_PAYMENT_AFTER = 3 * 3600
+FOREIGN_PER_DAY = 0.7  # payouts someone else makes from the "safe" account, per day on average
+OPERATOR = "sim.operator"
 CRASH_POINTS = ("after_route", "before_send", "after_send")
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇")
+
+
+class AlertCount(logging.Handler):
+    """Counts the alerts (unverified answers, contradictions) instead of printing them: the run expects some."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 class Crash(Exception):
@@ -62,16 +112,26 @@ class Crash(Exception):
 
 
 class Clock:
-    """Virtual time: grace periods and query back-off pass in an instant, identically on every run."""
+    """Virtual time: grace periods and query back-off pass in an instant, identically on every run. The fake
+    channel's clock follows it (`sync`), so its truth and statements are stamped in the same time."""
 
     def __init__(self) -> None:
         self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+        self.fake: FakeChannel | None = None
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+    def set(self, instant: datetime) -> None:
+        self.now = instant
+        self.sync()
+
+    def sync(self) -> None:
+        if self.fake is not None:
+            self.fake.set_clock(self.now)
 
 
 def card_number(rng: random.Random) -> str:
@@ -81,18 +141,50 @@ def card_number(rng: random.Random) -> str:
 
 
 class Simulation:
-    def __init__(self, seed: int, orders: int, crash_rate: float, store: Store, fake: FakeChannel) -> None:
+    def __init__(
+        self,
+        seed: int,
+        orders: int,
+        crash_rate: float,
+        store: Store,
+        fake: FakeChannel,
+        *,
+        workdir: Path,
+        orders_per_day: int = 1000,
+    ) -> None:
         self.rng = random.Random(seed)
         self.seed, self.orders, self.crash_rate = seed, orders, crash_rate
+        self.orders_per_day, self.workdir = orders_per_day, workdir
         self.clock = Clock()
+        keys = {name: f"key-{seed}-{name}" for name in CHANNELS}
         self.bench = Bench(
-            store, fake, self.clock, channels=CHANNELS, funds=FUNDS, timeout=httpx.Timeout(5.0, read=0.5)
+            store,
+            fake,
+            self.clock,
+            channels=CHANNELS,
+            funds=FUNDS,
+            timeout=httpx.Timeout(5.0, read=0.5),
+            keys=keys,
+            layouts=LAYOUTS,
         )
+        self.clock.fake = fake
         self.engine = self.bench.engine
+        actors = Actors(store, clock=self.clock)
+        actors.bootstrap("sim.admin", "Simulation admin")
+        actors.add(OPERATOR, "Simulated operator", ["operator"], by="sim.admin")
         self.scenarios: dict[int, Scenario] = {}
         self.crashes: Counter[str] = Counter()
         self.operator_resolutions: Counter[str] = Counter()
+        self.item_decisions: Counter[str] = Counter()
         self.mid_run_checks: list[tuple[str, bool, str]] = []
+        self.day_checks: list[tuple[str, bool, str]] = []
+        self.summaries: list[DaySummary] = []
+        self.foreign: dict[str, int] = {}  # order number → amount someone else paid from the "safe" account
+        self.days = 0
+        self.alerts = AlertCount()
+        alerts = logging.getLogger("payout_core.alerts")
+        alerts.addHandler(self.alerts)
+        alerts.propagate = False
 
     # --- driving ---------------------------------------------------------------------------------------------
 
@@ -100,30 +192,115 @@ class Simulation:
         scenario_names = list(SCENARIO_WEIGHTS)
         weights = list(SCENARIO_WEIGHTS.values())
         dispatcher = self.bench.new_dispatcher()
-        for i in range(self.orders):
-            scenario = self.rng.choices(scenario_names, weights)[0]
-            crash = self.rng.choice(CRASH_POINTS) if self.rng.random() < self.crash_rate else None
-            recipient = Recipient(
-                name=self.rng.choice(NAMES),
-                account_no=card_number(self.rng),  # a card per payout: the profile caps one card's day
-                account_type="personal",
-                amount=self.rng.randint(1, 2_000_000),  # within the generic profile's per-payout range
-                bank_code="ICBC",
-                bank_name="中国工商银行",
+        first_day = self.clock().astimezone(CHINA).date()
+        done = 0
+        while done < self.orders:
+            day = first_day + timedelta(days=self.days)
+            self._open_day(day, dispatcher)
+            for _ in range(min(self.orders_per_day, self.orders - done)):
+                dispatcher = self._one(done, scenario_names, weights, dispatcher)
+                done += 1
+            self._pay_foreign(day)
+            self.mid_run_checks.append(self.check_frozen_equals_in_flight())
+            self._drain(dispatcher)
+            self._close_day(day, dispatcher)
+        quiet = RETURN_AFTER[1] // 86_400 + 2  # days for the last returns to land and be reconciled
+        for _ in range(quiet):
+            day = first_day + timedelta(days=self.days)
+            self._open_day(day, dispatcher)
+            self._drain(dispatcher)
+            self._close_day(day, dispatcher)
+
+    def _one(self, i: int, scenario_names: list[Scenario], weights: list[int], dispatcher: Dispatcher) -> Dispatcher:
+        scenario = self.rng.choices(scenario_names, weights)[0]
+        crash = self.rng.choice(CRASH_POINTS) if self.rng.random() < self.crash_rate else None
+        later = self.rng.randint(*RETURN_AFTER) if "return" in scenario else LATE_PAYMENT_AFTER
+        recipient = Recipient(
+            name=self.rng.choice(NAMES),
+            account_no=card_number(self.rng),  # a card per payout: the profile caps one card's day
+            account_type="personal",
+            amount=self.rng.randint(1, 2_000_000),  # within the generic profile's per-payout range
+            bank_code="ICBC",
+            bank_name="中国工商银行",
+        )
+        no = f"SIM{self.seed}-{i:06d}"
+        order = self.bench.routed(no, recipient, scenario, random.Random(self.rng.random()), later_seconds=later)
+        self.scenarios[order.id] = scenario
+        if crash is not None:
+            self.crashes[crash] += 1
+            dispatcher = self._crash_and_recover(order.id, crash)
+        else:
+            dispatcher.dispatch(order.id)
+        self.clock.advance(1)
+        if i % 50 == 49:
+            self.clock.sync()
+            dispatcher.run_due()
+            self.mid_run_checks.append(self.check_frozen_equals_in_flight())
+        return dispatcher
+
+    def _open_day(self, day: date, dispatcher: Dispatcher) -> None:
+        """09:00 in Beijing: the night's follow-up queries first."""
+        self.clock.set(datetime.combine(day, day_time(9), CHINA).astimezone(UTC))
+        while dispatcher.run_due(limit=1000):
+            pass
+
+    def _pay_foreign(self, day: date) -> None:
+        """Someone else pays from the "safe" account (a leaked key, a payout typed in the channel's portal)."""
+        adapter = FakeChannelAdapter(self.bench.fake.base_url, "safe", account=self.bench.accounts["safe"])
+        while self.rng.random() < FOREIGN_PER_DAY / (1 + FOREIGN_PER_DAY):
+            no, amount = f"X{self.seed}-{day:%m%d}-{len(self.foreign)}", self.rng.randint(100, 50_000)
+            payee = Recipient(name="李四", account_no=card_number(self.rng), account_type="personal", amount=amount)
+            request = adapter.dispatch_request(Payout(order_id=0, channel_order_no=no, recipient=payee))
+            httpx.post(request.url, content=request.body, headers=request.headers).raise_for_status()
+            self.foreign[no] = amount
+
+    def _close_day(self, day: date, dispatcher: Dispatcher) -> None:
+        """The cut-off: each account's statement from the channel's truth, reconciled; operators decide every item
+        from the same truth; then each account's ledger balance must equal its statement's."""
+        self.clock.set(LAYOUTS["safe"].day_window(day)[1])
+        reconciler = Reconciler(self.engine, clock=self.clock)
+        closing: dict[str, int | None] = {}
+        for name, layout in LAYOUTS.items():
+            suffix = "xlsx" if layout.format == "xlsx" else "csv"
+            path = statement_file(
+                self.bench.fake, self.bench.accounts[name], layout, day, self.workdir / f"{name}-{day}.{suffix}"
             )
-            order = self.bench.routed(f"SIM{self.seed}-{i:06d}", recipient, scenario, random.Random(self.rng.random()))
-            self.scenarios[order.id] = scenario
-            if crash is not None:
-                self.crashes[crash] += 1
-                dispatcher = self._crash_and_recover(order.id, crash)
-            else:
-                dispatcher.dispatch(order.id)
-            self.clock.advance(1)
-            if i % 50 == 49:
-                dispatcher.run_due()
-                self.mid_run_checks.append(self.check_frozen_equals_in_flight())
-        self.mid_run_checks.append(self.check_frozen_equals_in_flight())
-        self._drain(dispatcher)
+            summary = reconciler.run(name, day, path)
+            self.summaries.append(summary)
+            closing[name] = summary.closing_balance
+            if self.days == 0 and name == "safe":
+                self.day_checks.append(self._rerun(reconciler, name, day, path))
+        self._decide_items()
+        for name, stated in closing.items():
+            ledger = sum(self.engine.balance(channel_account(name, p)) for p in ("available", "in_flight"))
+            detail = f"{name} {day}: ledger {ledger}, statement {stated}"
+            self.day_checks.append(("each account's ledger balance equals its statement's", ledger == stated, detail))
+        self.days += 1
+
+    def _rerun(self, reconciler: Reconciler, name: str, day: date, path: Path) -> tuple[str, bool, str]:
+        count = "SELECT (SELECT COUNT(*) FROM statements), (SELECT COUNT(*) FROM reconcile_items)"
+        with self.engine.store.transaction(write=False) as tx:
+            before = tx.all(count)
+        again = reconciler.run(name, day, path)
+        with self.engine.store.transaction(write=False) as tx:
+            after = tx.all(count)
+        same = again.rerun and before == after
+        return ("a statement reconciled twice changes nothing", same, f"{name} {day}: {before} → {after}")
+
+    def _decide_items(self) -> None:
+        """Operators decide each open item from the channel's back office (the fake's truth)."""
+        desk = DifferenceDesk(self.engine, clock=self.clock)
+        truth = self.bench.fake.orders()
+        for item in desk.items():
+            decision = self._decision(item, truth.get(item.ref))
+            desk.resolve(item.id, decision, operator=OPERATOR, reason=f"channel back office: {item.kind}")
+            self.item_decisions[f"{item.kind}: {decision}"] += 1
+
+    @staticmethod
+    def _decision(item: Item, record: OrderRecord | None) -> Decision:
+        if item.kind == "missing_from_statement" and record is not None and record.paid:
+            return "dismiss"  # the channel paid it; its statement left the line out
+        return "book"
 
     def _crash_and_recover(self, order_id: int, point: str) -> Dispatcher:
         if point != "after_route":  # after_route: the process died right after the freeze; nothing was sent
@@ -144,6 +321,7 @@ class Simulation:
         desk = ReviewDesk(self.engine, clock=self.clock)
         truth: Callable[[], dict[str, OrderRecord]] = self.bench.fake.orders
         for _ in range(1000):
+            self.clock.sync()
             while dispatcher.run_due(limit=1000):
                 pass
             items = desk.uncertain()
@@ -158,6 +336,45 @@ class Simulation:
                 return
             self.clock.advance(600)
         raise RuntimeError("orders still in progress after 1000 rounds of virtual time")
+
+    # --- reconciliation: what was injected, what was found --------------------------------------------------
+
+    def differences(self) -> dict[str, dict[str, int]]:
+        """Per kind: injected, found (items), found by a follow-up query first, and those found that were not
+        injected (invented) or injected and not found (missed); returns found by query need no item."""
+        fake = self.bench.fake.orders()
+        with self.engine.store.transaction(write=False) as tx:
+            found = [
+                (str(k), str(r), int(o) if o is not None else None, str(f))
+                for k, r, o, f in tx.all("SELECT kind, ref, order_id, found_by FROM reconcile_items")
+            ]
+            returned_by_query = {
+                int(r[0]) for r in tx.all("SELECT original_order_id FROM payout_returns WHERE source = 'channel'")
+            }
+            numbers = {int(o): str(n) for o, n in tx.all("SELECT id, channel_order_no FROM orders")}
+        injected: dict[tuple[str, str], str] = {}  # (kind, ref) → scenario
+        for oid, scenario in self.scenarios.items():
+            kind = INJECTED.get(scenario)
+            record = fake.get(numbers[oid])
+            if kind is None or record is None:
+                continue
+            if kind == "returned" and (not record.returned or oid in returned_by_query):
+                continue  # not returned yet, or the return came in by a follow-up query
+            injected[(kind, numbers[oid])] = scenario
+        for no in self.foreign:
+            injected[("unknown_order", no)] = "foreign"
+        report: dict[str, dict[str, int]] = {}
+        keys = {(k, r) for k, r, _, _ in found}
+        for name in sorted({k for k, _ in injected} | {k for k, _, _, _ in found}):
+            report[name] = {
+                "injected": sum(1 for k, _ in injected if k == name),
+                "found": sum(1 for k, _, _, _ in found if k == name),
+                "found_by_query_first": sum(1 for k, _, _, f in found if k == name and f == "query"),
+                "invented": sum(1 for k, r, _, _ in found if k == name and (k, r) not in injected),
+                "missed": sum(1 for k, r in injected if k == name and (k, r) not in keys),
+            }
+        report["returned by follow-up query"] = {"found": len(returned_by_query)}
+        return report
 
     # --- checks ----------------------------------------------------------------------------------------------
 
@@ -198,6 +415,11 @@ class Simulation:
             }
             returns = tx.all("SELECT original_order_id, amount, channel FROM payout_returns")
             (ledger_sum,) = tx.one("SELECT COALESCE(SUM(balance), 0) FROM accounts") or (0,)
+            adjusted: dict[str, int] = {
+                str(k): int(v) for k, v in tx.all("SELECT kind, SUM(amount) FROM adjustments GROUP BY kind")
+            }
+            items = tx.all("SELECT kind, ref, order_id, state FROM reconcile_items")
+            item_keys = tx.all("SELECT channel, kind, ref, COUNT(*) FROM reconcile_items GROUP BY channel, kind, ref")
             merchant = {
                 p: self.engine.balance(merchant_account(MERCHANT, p), tx=tx)
                 for p in ("available", "frozen", "paid_out")
@@ -231,18 +453,22 @@ class Simulation:
 
         succeeded = sum(o[3] for o in orders.values() if o[0] == "succeeded")
         returned = sum(int(r[1]) for r in returns)
+        booked, reversed_, unattributed = (
+            int(adjusted.get(k, 0)) for k in ("book_payment", "reverse_payment", "unattributed")
+        )
         conserved = (
             int(ledger_sum) == 0
             and sum(merchant.values()) == FUNDS
-            and channel_total == FUNDS * len(CHANNELS)
-            and merchant["paid_out"] == succeeded - returned
+            and channel_total + unattributed == FUNDS * len(CHANNELS)
+            and merchant["paid_out"] == succeeded - returned + booked - reversed_
         )
         results.append(
             (
                 "ledger sums conserved",
                 conserved,
                 f"all accounts {ledger_sum}; merchant {sum(merchant.values()) - FUNDS:+d} vs deposits;"
-                f" paid_out {merchant['paid_out']} = succeeded {succeeded} - returned {returned}",
+                f" paid_out {merchant['paid_out']} = succeeded {succeeded} - returned {returned} + adjustments"
+                f" {booked} - {reversed_}; unattributed {unattributed}",
             )
         )
         during = self.mid_run_checks
@@ -293,6 +519,58 @@ class Simulation:
             )
         )
         results.append(("every order final", all(o[0] in ("succeeded", "failed") for o in orders.values()), ""))
+        results.extend(self._reconciliation_checks(fake, orders, items, item_keys))
+        return results
+
+    def _reconciliation_checks(
+        self,
+        fake: dict[str, OrderRecord],
+        orders: dict[int, tuple[Any, ...]],
+        items: list[tuple[Any, ...]],
+        item_keys: list[tuple[Any, ...]],
+    ) -> list[tuple[str, bool, str]]:
+        results: list[tuple[str, bool, str]] = []
+        with_item = {str(ref) for _k, ref, _o, _s in items}
+        ours = {str(o[2]): o for o in orders.values()}
+        accounts = set(self.bench.accounts.values())
+        unexplained = [
+            no
+            for no, rec in fake.items()
+            if rec.account in accounts
+            and rec.paid
+            and not (no in ours and ours[no][0] == "succeeded")
+            and no not in with_item
+        ]
+        results.append(
+            (
+                "every payout the channel made is succeeded on our books or has an item",
+                not unexplained,
+                f"{sum(1 for r in fake.values() if r.account in accounts and r.paid)} paid; {len(unexplained)} neither",
+            )
+        )
+        twice = [k for k in item_keys if int(k[3]) > 1]
+        results.append(("no item opened twice", not twice, f"{len(items)} items, {len(twice)} opened twice"))
+        still_open = [i for i in items if i[3] == "open"]
+        results.append(("every item decided", not still_open, f"{len(still_open)} open"))
+        balance = [d for d in self.day_checks if d[0].startswith("each account")]
+        broken = [detail for _, ok, detail in balance if not ok]
+        results.append(
+            (
+                "each account's ledger balance equals its statement's, every day",
+                bool(balance) and not broken,
+                f"{len(balance)} statements" if not broken else f"first mismatch: {broken[0]}",
+            )
+        )
+        results.extend(d for d in self.day_checks if not d[0].startswith("each account"))
+        report = self.differences()
+        wrong = {k: v for k, v in report.items() if v.get("invented") or v.get("missed")}
+        results.append(
+            (
+                "every injected difference found, none invented",
+                not wrong,
+                "; ".join(f"{k} {v['found']}/{v['injected']}" for k, v in report.items() if "injected" in v),
+            )
+        )
         return results
 
     def summary(self) -> dict[str, object]:
@@ -308,7 +586,8 @@ class Simulation:
                 tx.all("SELECT kind, COUNT(*) FROM dispatch_evidence GROUP BY kind ORDER BY kind")
             )
             reviews = tx.one("SELECT COUNT(*) FROM review_items") or (0,)
-        digest = hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+            item_rows = tx.all("SELECT kind, ref, found_by, decision FROM reconcile_items ORDER BY kind, ref")
+        digest = hashlib.sha256(repr((rows, item_rows)).encode()).hexdigest()[:16]
         contradictions = sum(
             1
             for oid, s in self.scenarios.items()
@@ -324,7 +603,12 @@ class Simulation:
             "operator_resolutions": dict(self.operator_resolutions),
             "returns": sum(int(r[5]) for r in rows),
             "channel_requests": sum(r.dispatches + r.queries for r in fake.values()),
-            "declined_but_paid_for_reconciliation": contradictions,
+            "declined_but_paid_left_failed": contradictions,
+            "days": self.days,
+            "alerts": self.alerts.count,
+            "foreign_payouts": len(self.foreign),
+            "differences": self.differences(),
+            "item_decisions": dict(self.item_decisions),
             "digest": digest,
         }
 
@@ -334,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--crash-rate", type=float, default=0.05)
+    parser.add_argument("--orders-per-day", type=int, default=1000, help="orders dispatched per simulated day")
     parser.add_argument(
         "--store", help="postgresql://… (a throwaway schema is used) or a SQLite path; default temp SQLite"
     )
@@ -350,7 +635,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             store.migrate()
             with running_fake_channel(timeout_delay=0.6) as fake:
-                sim = Simulation(args.seed, args.orders, args.crash_rate, store, fake)
+                sim = Simulation(
+                    args.seed,
+                    args.orders,
+                    args.crash_rate,
+                    store,
+                    fake,
+                    workdir=Path(tmp),
+                    orders_per_day=args.orders_per_day,
+                )
                 sim.run()
                 checks, summary = sim.checks(), sim.summary()
                 sim.bench.close()

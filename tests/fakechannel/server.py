@@ -89,12 +89,16 @@ class FakeChannelState:
             amount=rec.amount,
             channel_ref=rec.channel_ref,
         )
-        key = self.keys.get(rec.account)
+        forged = rec.scenario == "forged_signature" and rec.queries == 0
+        return self.signed(rec.account, plain, forged=forged)
+
+    def signed(self, account: str, answer: Answer, *, forged: bool = False) -> Answer:
+        """The answer signed with the account's key, when it has one (every answer of a signing account is)."""
+        key = self.keys.get(account)
         if key is None:
-            return plain
-        if rec.scenario == "forged_signature" and rec.queries == 0:
-            key = FORGED_KEY
-        return msgspec.structs.replace(plain, sign=hmac.new(key, plain.signed_text(), hashlib.sha256).hexdigest())
+            return answer
+        key = FORGED_KEY if forged else key
+        return msgspec.structs.replace(answer, sign=hmac.new(key, answer.signed_text(), hashlib.sha256).hexdigest())
 
     def dispatch(self, req: PayoutRequest) -> tuple[int, bytes | Answer]:
         with self.lock:
@@ -142,7 +146,9 @@ class FakeChannelState:
             if rec is not None:
                 rec.queries += 1
             if rec is None or not rec.accepted:
-                return Answer(order_no=req.order_no, code=ORDER_NOT_FOUND, message="订单不存在")
+                return self.signed(
+                    req.account, Answer(order_no=req.order_no, code=ORDER_NOT_FOUND, message="订单不存在")
+                )
             self.settle_time(rec)
             hidden = rec.scenario == "not_found_then_success" and rec.queries <= rec.hidden_queries
             if hidden or (rec.scenario == "late_payment" and not rec.paid):

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import msgspec
 
 from payout_core.channels import ChannelProfile
+from payout_core.errors import InvalidInput
 from payout_core.ledger import balances, channel_account, merchant_account, post
 from payout_core.limits import card_key, card_uses, count_card_use
 from payout_core.orders import table
@@ -53,6 +54,11 @@ class Router:
     def __init__(
         self, store: Store, *, profiles: Callable[[str], ChannelProfile], channel_order_prefix: str, durable: bool
     ) -> None:
+        if not channel_order_prefix or channel_order_prefix[-1].isdigit():
+            # A channel order number is the prefix and the order id, unpadded: a run of 12 or more digits reads as a
+            # card number and the one masking function (cardbin.redact) would hide it in every log line and alert.
+            # Ids stay below 12 digits (10^11 orders); a prefix ending in a digit would join the run.
+            raise InvalidInput("channel_order_prefix", channel_order_prefix, "must end with a letter or a symbol")
         self.store = store
         self._profiles = profiles
         self._prefix = channel_order_prefix
@@ -157,7 +163,7 @@ class Router:
         routed = msgspec.structs.replace(
             order,
             channel=chosen.name,
-            channel_order_no=f"{self._prefix}{order.id:018d}",
+            channel_order_no=f"{self._prefix}{order.id}",  # not zero-padded: see __init__
             card_limit_day=None if limit is None else day,
             route_failure=None,
             routed_at=when,

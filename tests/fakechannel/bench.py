@@ -82,7 +82,7 @@ class Bench:
             )
             for name, rules in self.channels.items()
         }
-        prefix = f"T{uuid.uuid4().hex[:10]}"
+        prefix = f"T{uuid.uuid4().hex[:10]}X"  # ends with a letter: the engine refuses a digit
         # The account each route pays from at the fake (its 商户号): one per bench, as benches share a fake.
         self.accounts = {name: f"{prefix}-{name}" for name in self.channels}
         self.engine = PayoutEngine(store, clock=clock, channel_order_prefix=prefix, profiles=self.profile)

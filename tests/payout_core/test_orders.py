@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from cardbin.pan import mask
+from cardbin.redact import redact
 from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.limits import card_key, used
@@ -185,6 +186,25 @@ def test_fast_intake_runs_the_same_lifecycle(store: Store, clock: Clock) -> None
     other = PayoutEngine(store)  # a second engine sees exactly what the first committed
     assert other.get(order.id).state == "succeeded"
     assert other.balance(merchant_account("m1", "paid_out")) == 1_000
+
+
+@pytest.mark.parametrize("prefix", ["PO", "T5f3a9cX", "PO-"])
+def test_channel_order_numbers_are_never_masked_as_card_numbers(store: Store, prefix: str) -> None:
+    engine = PayoutEngine(store, channel_order_prefix=prefix)
+    engine.add_merchant(Merchant(id="m1", approval="auto"))
+    engine.deposit("m1", 5_000)
+    engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
+    engine.fund_channel("wx", 5_000)
+    number = engine.route(engine.submit("m1", "o1", recipient(1_000)).id, random.Random(0)).channel_order_no
+    assert number is not None and number.startswith(prefix)
+    assert redact(f"alert about order {number}") == f"alert about order {number}"  # logs and alerts keep it
+
+
+@pytest.mark.parametrize("prefix", ["PO7", "T5f3a9c8", ""])
+def test_a_channel_order_prefix_ending_in_a_digit_is_refused(store: Store, prefix: str) -> None:
+    # "T5f3a9c8" + "42" grows the digit run toward a card number's length, which logs would mask.
+    with pytest.raises(InvalidInput, match="channel_order_prefix"):
+        PayoutEngine(store, channel_order_prefix=prefix)
 
 
 def test_auto_approval(engine: PayoutEngine) -> None:

@@ -10,9 +10,10 @@ the same server with the same settings, in the same run; for granian and uvicorn
 - `cardbin-quiet`: the same with `--no-access-log`, so the access log's own cost shows;
 - `bare`: a Litestar app whose only handler takes the same JSON body Struct and returns a constant CardInfo, run
   by `cardbin.service.server.run` exactly as `cardbin serve` runs the real app (no access log).
-Every figure is the median over `--rounds`; rounds alternate the servers so all see the same machine load. Server
-CPU per request (all its processes, from /proc) is less skewed by other load than req/s. On 2 cores wrk (1 thread)
-and the server share the CPU. The batch figure is cards/s over POST /v1/cards/batch with 1,000-card bodies.
+Every figure is the median over `--rounds`; rounds alternate the servers so all see the same machine load, and each
+ratio is the median of the per-round ratios. Server CPU per request (all its processes, from /proc) is less skewed
+by other load than req/s. On 2 cores wrk (1 thread) and the server share the CPU. The batch figure is cards/s over
+POST /v1/cards/batch with 1,000-card bodies.
 """
 
 from __future__ import annotations
@@ -265,6 +266,12 @@ def median(figures: list[Figures]) -> Figures:
     )
 
 
+def paired(over: list[Figures], under: list[Figures], value: Callable[[Figures], float]) -> float:
+    """The median of the per-round ratios: the two ran back to back in each round, under the same machine load, so
+    the ratio of a round is steadier than the ratio of two medians when other work comes and goes."""
+    return statistics.median(value(a) / value(b) for a, b in zip(over, under, strict=True))
+
+
 def _line(name: str, f: Figures) -> str:
     return (
         f"  {name:24} {f.rps:7.0f} req/s  p50 {f.p50_ms:5.2f} ms  p99 {f.p99_ms:6.2f} ms  "
@@ -315,15 +322,16 @@ def main() -> None:
     print(f"load generator: {load.__name__}; release {resolver.release}; medians of {args.rounds} x {args.seconds:g} s")
     print(f"single lookups, {args.connections} connections; cardbin = `cardbin serve` defaults (access log on):")
     for server, workers in configs:
-        bare, ours, quiet = (median(runs[(kind, server, workers)]) for kind in KINDS)
+        rounds = [runs[(kind, server, workers)] for kind in KINDS]
+        bare, ours, quiet = (median(r) for r in rounds)
         print(f"{server}, {workers} worker(s):")
         print(_line("bare Litestar+msgspec", bare))
         print(_line("cardbin /v1/cards/lookup", ours))
         print(_line("cardbin --no-access-log", quiet))
         print(
-            f"  cardbin / bare: throughput {ours.rps / bare.rps:.0%}, capacity (inverse CPU per request) "
-            f"{bare.cpu_us / ours.cpu_us:.0%}  (target >= 90 %; p99 <= 5 ms); access log's own cost: "
-            f"{ours.cpu_us / quiet.cpu_us - 1:.0%} CPU per request"
+            f"  cardbin / bare: throughput {paired(rounds[1], rounds[0], lambda f: f.rps):.0%}, capacity (inverse CPU "
+            f"per request) {paired(rounds[0], rounds[1], lambda f: f.cpu_us):.0%}  (target >= 90 %; p99 <= 5 ms); "
+            f"access log's own cost: {paired(rounds[1], rounds[2], lambda f: f.cpu_us) - 1:.0%} CPU per request"
         )
     b = median(batches)
     server, workers = configs[0]

@@ -37,8 +37,10 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.recipient import Recipient
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store, open_store
+from tests.fakechannel.staff import ADMIN, OPERATOR, hire_staff, new_key
 
 CHANNELS = (("ali-1", "alipay_bankcard", 5), ("ll-1", "lianlian", 3), ("bf-1", "baofoo", 1), ("al-1", "allinpay", 1))
+APPROVER = "alice"  # an approver of the bench staff (tests/fakechannel/staff.py): approvals are audited
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,10 +84,10 @@ def payout_job(store: Store, run: Run) -> Callable[[int, list[int]], None]:
         merchant = merchant_of(run, items[0] // run.batch)  # a batch is one merchant's
         if run.batch == 1:
             orders = [engine.submit(merchant, f"r{run.round_no}-{i}", payee(run, i)) for i in items]
-            routed = [engine.route(engine.approve(o.id, "bench"), rng) for o in orders]
+            routed = [engine.route(engine.approve(o.id, APPROVER), rng) for o in orders]
         else:
             orders = engine.submit_many(merchant, [(f"r{run.round_no}-{i}", payee(run, i)) for i in items])
-            routed = engine.route_many(engine.approve_many([o.id for o in orders], "bench"), rng)
+            routed = engine.route_many(engine.approve_many([o.id for o in orders], APPROVER), rng)
         for order in routed:
             assert order.channel is not None, order.route_failure
 
@@ -183,12 +185,15 @@ def rate(run: Run) -> float:
 def prepare_round(store: Store, run: Run) -> None:
     """Merchant with funds for the round, four funded channels with weights."""
     engine = PayoutEngine(store)
+    hire_staff(store)
     for m in range(run.merchants):
-        engine.add_merchant(Merchant(id=merchant_of(run, m), approval="manual", per_card_daily_limit=10**15))
-        engine.deposit(merchant_of(run, m), 10**13)
+        engine.add_merchant(
+            Merchant(id=merchant_of(run, m), approval="manual", per_card_daily_limit=10**15), actor=ADMIN
+        )
+        engine.deposit(merchant_of(run, m), 10**13, key=new_key(), actor=OPERATOR)
     for name, profile, weight in CHANNELS:
-        engine.add_channel(ChannelRoute(name=name, profile=profile, weight=weight))
-        engine.fund_channel(name, 10**13)
+        engine.add_channel(ChannelRoute(name=name, profile=profile, weight=weight), actor=ADMIN)
+        engine.fund_channel(name, 10**13, key=new_key(), actor=OPERATOR)
 
 
 def measure(store: Store, url: str, schema: str | None, args: argparse.Namespace, *, fast: bool) -> tuple[float, float]:

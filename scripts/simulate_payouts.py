@@ -43,7 +43,6 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cardbin.pan import luhn_valid
-from payout_core.audit import Actors
 from payout_core.days import CHINA
 from payout_core.differences import Decision, DifferenceDesk, Item, ItemKind
 from payout_core.dispatch import Dispatcher, Payout, recover
@@ -54,6 +53,7 @@ from payout_core.review import Resolution, ReviewDesk
 from payout_core.store import Store, open_store
 from tests.fakechannel import FAKE_RULES, FakeChannel, FakeChannelAdapter, OrderRecord, Scenario, running_fake_channel
 from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.staff import OPERATOR
 from tests.fakechannel.statement import FAKE_CSV, FAKE_XLSX, statement_file
 
 FUNDS = 10**13
@@ -93,7 +93,6 @@ INJECTED: dict[Scenario, tuple[ItemKind, str]] = {
 RETURN_AFTER = (3600, 3 * 86_400)  # a return lands this long after the payment (seconds, drawn per order)
 LATE_PAYMENT_AFTER = 3 * 3600
 FOREIGN_PER_DAY = 0.7  # payouts someone else makes from the "safe" account, per day on average
-OPERATOR = "sim.operator"
 CRASH_POINTS = ("after_route", "before_send", "after_send")
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇")
 
@@ -171,9 +170,6 @@ class Simulation:
         )
         self.clock.fake = fake
         self.engine = self.bench.engine
-        actors = Actors(store, clock=self.clock)
-        actors.bootstrap("sim.admin", "Simulation admin")
-        actors.add(OPERATOR, "Simulated operator", ["operator"], by="sim.admin")
         self.scenarios: dict[int, Scenario] = {}
         self.crashes: Counter[str] = Counter()
         self.operator_resolutions: Counter[str] = Counter()
@@ -332,7 +328,7 @@ class Simulation:
                 for u in items:
                     paid = records.get(u.order.channel_order_no or "")
                     resolution: Resolution = "succeeded" if paid is not None and paid.paid else "failed"
-                    desk.resolve(u.order.id, resolution, operator="sim.operator", reason="channel back office lookup")
+                    desk.resolve(u.order.id, resolution, operator=OPERATOR, reason="channel back office lookup")
                     self.operator_resolutions[resolution] += 1
             if not self.engine.orders_in("dispatching", limit=1):
                 return

@@ -13,6 +13,8 @@ from payout_core.audit.actors import (
     check_actor_id,
     read_actor,
     require_role,
+    role_explained,
+    role_link,
     role_refusal,
 )
 from payout_core.audit.errors import ActorExists, AlreadyBootstrapped, AuditError, NotPermitted, UnknownActor
@@ -35,5 +37,7 @@ __all__ = [
     "read_actor",
     "record",
     "require_role",
+    "role_explained",
+    "role_link",
     "role_refusal",
 ]

@@ -12,7 +12,8 @@ chain when the actor is unknown, deactivated or lacks the role, and `role_refusa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Literal, get_args
 
@@ -55,6 +56,10 @@ def check_roles(roles: Iterable[str]) -> tuple[Role, ...]:
     return tuple(sorted(out, key=ROLES.index))
 
 
+def role_link(role: Role) -> str:
+    return f"the actor holds the {role} role"
+
+
 def require_role(tx: Tx, actor: str, role: Role) -> None:
     """A link of `tx`'s write chain: `actor` exists, is active and holds `role`; else the chain fails whole."""
     tx.send(
@@ -62,8 +67,24 @@ def require_role(tx: Tx, actor: str, role: Role) -> None:
         " AND r.role = ?",
         (actor, role),
         rows=1,
-        link=f"the actor holds the {role} role",
+        link=role_link(role),
     )
+
+
+@contextmanager
+def role_explained(store: Store, actor: str, role: Role) -> Iterator[None]:
+    """Around a transaction with `require_role(tx, actor, role)`: its refusal is raised as NotPermitted saying why
+    (unknown, deactivated, role missing); any other refusal passes unchanged."""
+    try:
+        yield
+    except BrokenLink as exc:
+        if exc.link != role_link(role):
+            raise
+        with store.transaction(write=False) as tx:
+            why = role_refusal(tx, actor, role)
+        if why is None:
+            raise
+        raise why from exc
 
 
 def role_refusal(tx: Tx, actor: str, role: Role) -> NotPermitted | None:
@@ -262,16 +283,9 @@ class Actors:
     def _as_admin(self, by: str, chain: Callable[[Tx], Actor]) -> Actor:
         """`chain` in one transaction that `by` holding the admin role is a link of; a refusal explained."""
         check_actor_id(by, "by")
-        try:
-            with self._store.transaction() as tx:
-                require_role(tx, by, "admin")
-                return chain(tx)
-        except BrokenLink as exc:
-            with self._store.transaction(write=False) as tx:
-                why = role_refusal(tx, by, "admin")
-            if why is not None:
-                raise why from exc
-            raise
+        with role_explained(self._store, by, "admin"), self._store.transaction() as tx:
+            require_role(tx, by, "admin")
+            return chain(tx)
 
 
 def _name(name: str) -> str:

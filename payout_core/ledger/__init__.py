@@ -14,7 +14,7 @@ from payout_core.ledger.accounts import (
     open_channel_accounts,
     open_merchant_accounts,
 )
-from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
+from payout_core.ledger.errors import BalanceOverflow, InsufficientFunds, LedgerError, TransferConflict, UnknownAccount
 from payout_core.ledger.postings import (
     MAX_FEN,
     POSTING_KINDS,
@@ -27,6 +27,7 @@ from payout_core.ledger.postings import (
     entries_of_account,
     entries_of_order,
     post,
+    posting,
     refusal,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "MERCHANT_PURPOSES",
     "POSTING_KINDS",
     "RECONCILIATION",
+    "BalanceOverflow",
     "ChannelPurpose",
     "Entry",
     "InsufficientFunds",
@@ -45,6 +47,7 @@ __all__ = [
     "MerchantPurpose",
     "PostingKind",
     "Transfer",
+    "TransferConflict",
     "UnknownAccount",
     "balance",
     "balance_at",
@@ -56,5 +59,6 @@ __all__ = [
     "open_channel_accounts",
     "open_merchant_accounts",
     "post",
+    "posting",
     "refusal",
 ]

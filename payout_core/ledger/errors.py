@@ -21,3 +21,21 @@ class InsufficientFunds(LedgerError):
         self.needed = needed
         self.available = available
         super().__init__(f"account={account!r}: balance {available} fen cannot cover {needed} fen")
+
+
+class TransferConflict(LedgerError):
+    """An idempotency key was used before for a different transfer: never post both."""
+
+    def __init__(self, transfer_id: str, detail: str) -> None:
+        self.transfer_id = transfer_id
+        super().__init__(f"transfer_id={transfer_id!r}: already posted {detail}; a new transfer needs a new key")
+
+
+class BalanceOverflow(LedgerError):
+    """The posting would take a balance past what a BIGINT holds (2**63 - 1 fen): refused, never wrapped."""
+
+    def __init__(self, account: str, amount: int, balance: int) -> None:
+        self.account = account
+        self.amount = amount
+        self.balance = balance
+        super().__init__(f"account={account!r}: balance {balance} fen cannot take {amount:+d} fen more (2**63 - 1 max)")

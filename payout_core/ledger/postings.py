@@ -17,7 +17,7 @@ from typing import Literal, get_args
 import msgspec
 
 from payout_core.errors import InvalidInput
-from payout_core.ledger.errors import InsufficientFunds, LedgerError, UnknownAccount
+from payout_core.ledger.errors import BalanceOverflow, InsufficientFunds, LedgerError, UnknownAccount
 from payout_core.store import Later, Row, Tx, from_micros, to_micros
 
 # The closed set of posting kinds (CHECK ledger_entries_kind, migrations 0020 and 0040: a new kind is a new
@@ -65,8 +65,20 @@ def _deltas(transfers: Sequence[Transfer]) -> dict[str, int]:
     return delta
 
 
-def post(tx: Tx, transfers: Sequence[Transfer], *, kind: PostingKind, at: int, order_id: int | None = None) -> str:
+def post(
+    tx: Tx,
+    transfers: Sequence[Transfer],
+    *,
+    kind: PostingKind,
+    at: int,
+    order_id: int | None = None,
+    transfer_id: str | None = None,
+) -> str:
     """Send the posting as two links of `tx`'s write chain; returns its transfer id.
+
+    `transfer_id` names the posting where the caller has an idempotency key for it (a deposit's bank reference):
+    a second posting under the same id fails the chain (UNIQUE ledger_entries_leg), so a replay never moves money
+    twice; `posting` reads what the first one moved. Otherwise the id is random.
 
     The balance link locks the accounts in id order (concurrent postings cannot deadlock), then moves them all;
     the entry link writes each leg with the balance after it. An account's entry time is max(at, its last entry
@@ -86,14 +98,16 @@ def post(tx: Tx, transfers: Sequence[Transfer], *, kind: PostingKind, at: int, o
         seen[account] = seen.get(account, 0) + amount
     later.reverse()
     accounts = sorted(delta)
-    transfer_id = uuid.uuid4().hex
+    transfer_id = transfer_id or uuid.uuid4().hex
     marks = ", ".join(["?"] * len(accounts))
     tx.send(
         f"WITH locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN ({marks}) ORDER BY id{tx.for_update}),"
         f" delta (id, amount) AS (VALUES {', '.join(['(?, CAST(? AS BIGINT))'] * len(accounts))})"
         " UPDATE accounts SET balance = accounts.balance + d.amount,"
         " updated_at = CASE WHEN accounts.updated_at > ? THEN accounts.updated_at ELSE ? END"
-        " FROM delta d JOIN locked l ON l.id = d.id WHERE accounts.id = d.id",
+        " FROM delta d JOIN locked l ON l.id = d.id WHERE accounts.id = d.id AND"
+        f" (d.amount <= 0 OR accounts.balance <= {MAX_FEN} - d.amount)"
+        f" AND (d.amount >= 0 OR accounts.balance >= -{MAX_FEN} - d.amount)",
         [*accounts, *(v for a in accounts for v in (a, delta[a])), at, at],
         rows=len(accounts),
         link=f"{kind}: move the balances",
@@ -118,8 +132,9 @@ def post(tx: Tx, transfers: Sequence[Transfer], *, kind: PostingKind, at: int, o
 
 
 def refusal(tx: Tx, transfers: Sequence[Transfer]) -> LedgerError | None:
-    """Why the posting would be refused now: the first account (in id order) that is unknown or cannot cover its
-    part; None when every account covers it (a concurrent posting moved the balances in between)."""
+    """Why the posting would be refused now: the first account (in id order) that is unknown, cannot cover its
+    part, or would pass the largest balance a BIGINT holds; None when every account takes it (a concurrent posting
+    moved the balances in between)."""
     delta = _deltas(transfers)
     accounts = sorted(delta)
     marks = ", ".join(["?"] * len(accounts))
@@ -131,6 +146,8 @@ def refusal(tx: Tx, transfers: Sequence[Transfer]) -> LedgerError | None:
         balance_now, may_go_negative = current[account]
         if balance_now + delta[account] < 0 and not may_go_negative:
             return InsufficientFunds(account, -delta[account], balance_now)
+        if abs(balance_now + delta[account]) > MAX_FEN:
+            return BalanceOverflow(account, delta[account], balance_now)
     return None
 
 
@@ -177,6 +194,12 @@ def _entry(row: Row) -> Entry:
 
 def entries_of_account(tx: Tx, account: str) -> list[Entry]:
     rows = tx.all(f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? ORDER BY at, id", (account,))
+    return [_entry(r) for r in rows]
+
+
+def posting(tx: Tx, transfer_id: str) -> list[Entry]:
+    """The entries of one posting, by leg (none: no such posting)."""
+    rows = tx.all(f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE transfer_id = ? ORDER BY leg", (transfer_id,))
     return [_entry(r) for r in rows]
 
 

@@ -13,7 +13,7 @@ def count_card_use(tx: Tx, channel: str, key: str, *, day: str, amount: int, lim
     tx.send(
         "INSERT INTO channel_card_usage (channel, card_key, day, used) SELECT ?, ?, ?, ? WHERE ? <= ?"
         " ON CONFLICT (channel, card_key, day) DO UPDATE SET used = channel_card_usage.used + excluded.used"
-        " WHERE channel_card_usage.used + excluded.used <= ?",
+        " WHERE excluded.used <= ? - channel_card_usage.used",
         (channel, key, day, amount, amount, limit, limit),
         rows=1,
         link="route: count the card on the channel",

@@ -6,6 +6,7 @@ import hashlib
 from typing import Literal
 
 from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, fold, mask
+from payout_core.ledger import MAX_FEN
 from payout_core.limits.errors import LimitExceeded
 from payout_core.store import Tx
 
@@ -39,7 +40,8 @@ def used(tx: Tx, scope: Scope, merchant_id: str, subject: str, day: str) -> int:
 
 
 # Both counters in one statement, with the merchant's limits read from its row in the same statement. Only a counter
-# that stays within its limit (NULL: no limit) is written, so the link changes 2 rows exactly when the order fits both
+# that stays within its limit (NULL: no limit but the largest BIGINT) is written, compared as `amount <= limit -
+# used` so that no sum can overflow, so the link changes 2 rows exactly when the order fits both
 # (an unknown merchant selects no row): otherwise its transaction fails whole. Rows are locked card first, then
 # merchant, as release_order does: concurrent orders cannot deadlock.
 _CONSUME = (
@@ -48,9 +50,9 @@ _CONSUME = (
     " UNION ALL SELECT 'merchant', id, '', ?, ? FROM merchants"
     " WHERE id = ? AND (daily_limit IS NULL OR ? <= daily_limit)"
     " ON CONFLICT (scope, merchant_id, subject, day) DO UPDATE SET used = daily_usage.used + excluded.used"
-    " WHERE daily_usage.used + excluded.used <= (SELECT CASE excluded.scope WHEN 'card'"
-    " THEN m.per_card_daily_limit ELSE COALESCE(m.daily_limit, daily_usage.used + excluded.used) END"
-    " FROM merchants m WHERE m.id = excluded.merchant_id)"
+    " WHERE excluded.used <= (SELECT CASE excluded.scope WHEN 'card'"
+    f" THEN m.per_card_daily_limit ELSE COALESCE(m.daily_limit, {MAX_FEN}) END"
+    " FROM merchants m WHERE m.id = excluded.merchant_id) - daily_usage.used"
 )
 
 
@@ -82,8 +84,9 @@ def refusal(
     if card_so_far + amount > per_card:
         return LimitExceeded("card", mask(account_no), day, limit=per_card, used=card_so_far, amount=amount)
     merchant_so_far = used(tx, "merchant", merchant_id, "", day)
-    if per_merchant is not None and merchant_so_far + amount > per_merchant:
-        return LimitExceeded("merchant", merchant_id, day, limit=per_merchant, used=merchant_so_far, amount=amount)
+    cap = MAX_FEN if per_merchant is None else per_merchant
+    if merchant_so_far + amount > cap:
+        return LimitExceeded("merchant", merchant_id, day, limit=cap, used=merchant_so_far, amount=amount)
     return None
 
 

@@ -23,7 +23,15 @@ class LimitExceeded(LimitError):
 
 
 class CallerNotAllowed(LimitError, PermissionError):
-    def __init__(self, merchant_id: str, ip: str) -> None:
+    """A caller the merchant's allowlist does not admit; no address at all (None) where it has one fails closed."""
+
+    def __init__(self, merchant_id: str, ip: str | None) -> None:
         self.merchant_id = merchant_id
         self.ip = ip
-        super().__init__(f"client_ip={ip!r}: not in the API allowlist of merchant {merchant_id!r}")
+        if ip is None:
+            super().__init__(
+                f"client_ip=None: merchant {merchant_id!r} has an API allowlist; a submission must come from an"
+                " allowed address or name its submitter"
+            )
+        else:
+            super().__init__(f"client_ip={ip!r}: not in the API allowlist of merchant {merchant_id!r}")

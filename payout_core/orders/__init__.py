@@ -2,10 +2,12 @@
 
 from payout_core.orders.engine import PayoutEngine
 from payout_core.orders.errors import (
+    AutoApprovalRefused,
     ExplicitFailureRequired,
     IllegalTransition,
     OrderConflict,
     OrderError,
+    SelfApproval,
     TransitionError,
     UnknownChannelAccount,
     UnknownMerchant,
@@ -20,6 +22,7 @@ __all__ = [
     "LIFECYCLE",
     "Action",
     "Approval",
+    "AutoApprovalRefused",
     "ExplicitFailureRequired",
     "IllegalTransition",
     "Merchant",
@@ -29,6 +32,7 @@ __all__ = [
     "OrderError",
     "OrderState",
     "PayoutEngine",
+    "SelfApproval",
     "Source",
     "TransitionError",
     "UnknownChannelAccount",

@@ -49,6 +49,27 @@ class IllegalTransition(TransitionError):
     """The change is never allowed from the order's current state."""
 
 
+class SelfApproval(OrderError, PermissionError):
+    """Maker-checker: the actor who entered an order never approves it."""
+
+    def __init__(self, order_id: int, actor: str) -> None:
+        self.order_id = order_id
+        self.actor = actor
+        super().__init__(f"order_id={order_id}: submitted by {actor!r}, who may not approve it (maker-checker)")
+
+
+class AutoApprovalRefused(OrderError, PermissionError):
+    """Only a merchant configured for automatic approval has its orders approved without a person."""
+
+    def __init__(self, order_id: int, merchant_id: str) -> None:
+        self.order_id = order_id
+        self.merchant_id = merchant_id
+        super().__init__(
+            f"order_id={order_id}: merchant {merchant_id!r} approves by hand; 'auto' approves only the orders of a"
+            " merchant configured for automatic approval"
+        )
+
+
 class ExplicitFailureRequired(OrderError, ValueError):
     """`failed` needs a channel failure code or an operator: silence, timeouts and unknown codes are not failures."""
 

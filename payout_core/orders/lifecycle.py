@@ -2,12 +2,15 @@
 
 Routing is a move that keeps the state `approved`: it picks a channel and freezes the funds. An order is *routed*
 once it has a channel; `Source` says whether a move needs it routed (True), unrouted (False) or either (None).
+`role` is the role a person needs to make the move (audit.actors); None: only the system makes it (routing, the
+move to dispatching), and a channel's answer needs no role either.
 """
 
 from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+from payout_core.audit import Role
 from payout_core.ledger import (
     ChannelPurpose,
     MerchantPurpose,
@@ -18,7 +21,7 @@ from payout_core.ledger import (
 )
 
 OrderState = Literal["created", "approved", "rejected", "dispatching", "succeeded", "failed"]
-Action = Literal["approve", "reject", "route", "dispatch", "succeed", "fail"]
+Action = Literal["approve", "reject", "cancel", "route", "dispatch", "succeed", "fail"]
 
 
 class Source(NamedTuple):
@@ -32,19 +35,37 @@ class Move(NamedTuple):
     rule: str  # why any other start is refused: the text of IllegalTransition
     posting: PostingKind | None  # the money the move moves, in the same transaction
     gives_back_limits: bool  # the daily limits the order took are given back
+    role: Role | None  # the role of a person who makes the move
 
 
 LIFECYCLE: dict[Action, Move] = {
-    "approve": Move((Source("created"),), "approved", "only a created order is approved", None, False),
+    "approve": Move((Source("created"),), "approved", "only a created order is approved", None, False, "approver"),
     "reject": Move(
         (Source("created"), Source("approved", routed=False)),
         "rejected",
-        "only a created or an approved, unrouted order is rejected (frozen funds wait for the channel's answer)",
+        "only a created or an approved, unrouted order is rejected (a routed one is cancelled)",
         None,
         True,
+        "approver",
+    ),
+    # An operator stops a routed order that was never sent: `rejected` too (a person stopped it before anything left),
+    # its funds unfrozen. Once it is dispatching it may have reached the channel: only the answer or a review ends it.
+    "cancel": Move(
+        (Source("approved", routed=True),),
+        "rejected",
+        "only a routed order that was never sent is cancelled (once it may have been sent, only the channel's"
+        " answer or a review decision ends it)",
+        "unfreeze",
+        True,
+        "operator",
     ),
     "route": Move(
-        (Source("approved", routed=False),), "approved", "only an approved, unrouted order is routed", "freeze", False
+        (Source("approved", routed=False),),
+        "approved",
+        "only an approved, unrouted order is routed",
+        "freeze",
+        False,
+        None,
     ),
     "dispatch": Move(
         (Source("approved", routed=True),),
@@ -52,9 +73,12 @@ LIFECYCLE: dict[Action, Move] = {
         "only an approved order that has been routed is dispatched",
         None,
         False,
+        None,
     ),
-    "succeed": Move((Source("dispatching"),), "succeeded", "only a dispatching order succeeds", "settle", False),
-    "fail": Move((Source("dispatching"),), "failed", "only a dispatching order fails", "unfreeze", True),
+    "succeed": Move(
+        (Source("dispatching"),), "succeeded", "only a dispatching order succeeds", "settle", False, "operator"
+    ),
+    "fail": Move((Source("dispatching"),), "failed", "only a dispatching order fails", "unfreeze", True, "operator"),
 }
 
 # States no move starts from.

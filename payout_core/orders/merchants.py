@@ -31,14 +31,37 @@ def save_merchant(tx: Tx, merchant: Merchant, at: int) -> None:
     open_merchant_accounts(tx, merchant.id, at)
 
 
+_NO_ALLOWLIST = msgspec.json.encode(()).decode()
+
 _SELECT = "SELECT id, approval, per_card_daily_limit, daily_limit, ip_allowlist FROM merchants WHERE id = ?"
 
 
 def load_merchant(tx: Tx, merchant_id: str) -> Merchant:
-    merchant = _merchant(tx.all(_SELECT, (merchant_id,)))
+    merchant = find_merchant(tx, merchant_id)
     if merchant is None:
         raise UnknownMerchant(merchant_id)
     return merchant
+
+
+def find_merchant(tx: Tx, merchant_id: str, *, lock: bool = False) -> Merchant | None:
+    """The merchant, if any (`lock`: held until the transaction ends, for a change based on it)."""
+    return _merchant(tx.all(f"{_SELECT}{tx.for_update if lock else ''}", (merchant_id,)))
+
+
+def all_merchants(tx: Tx) -> list[Merchant]:
+    rows = tx.all(_SELECT.replace(" WHERE id = ?", " ORDER BY id"))
+    return [m for r in rows if (m := _merchant([r])) is not None]
+
+
+def require_no_allowlist(tx: Tx, merchant_id: str) -> None:
+    """A link of a submission's write chain: the merchant has no API allowlist, so a submission that comes from no
+    address (an in-process caller) may be taken. With an allowlist, only an allowed address or a named submitter."""
+    tx.send(
+        "SELECT id FROM merchants WHERE id = ? AND ip_allowlist = ?",
+        (merchant_id, _NO_ALLOWLIST),
+        rows=1,
+        link="submit: the merchant has no API allowlist",
+    )
 
 
 def read_merchant(tx: Tx, merchant_id: str) -> Later[Merchant | None]:

@@ -66,6 +66,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     finished_at: datetime | None
     # The business day its channel's per-card daily limit counted it (given back if it fails); None: no such limit.
     card_limit_day: str | None = None
+    submitted_by: str | None = None  # the actor who entered it; None: the merchant's API
 
     def __repr__(self) -> str:
         return (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Literal
 
 import msgspec
 
@@ -19,7 +20,7 @@ from payout_core.store import Later, Row, Store, Tx, from_micros
 _COLUMNS = (
     "id, merchant_id, merchant_order_no, amount, recipient, state, business_day, channel, channel_order_no,"
     " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
-    " dispatched_at, finished_at, card_limit_day"
+    " dispatched_at, finished_at, card_limit_day, submitted_by"
 )
 # What a move may set besides the state (and updated_at): column names never come from callers' text.
 _MOVABLE = frozenset(
@@ -77,6 +78,7 @@ def _order(row: Row) -> Order:
         dispatched_at=dispatched,
         finished_at=finished,
         card_limit_day=row[20],
+        submitted_by=row[21],
     )
 
 
@@ -94,49 +96,93 @@ def differing_fields(stored: Order, recipient: Recipient) -> list[str]:
 
 
 def insert(
-    tx: Tx, merchant_id: str, merchant_order_no: str, recipient: Recipient, *, key: str, day: str, at: int
+    tx: Tx,
+    merchant_id: str,
+    merchant_order_no: str,
+    recipient: Recipient,
+    *,
+    key: str,
+    day: str,
+    at: int,
+    submitted_by: str | None,
 ) -> Later[Order | None]:
     """The new order (`created`), sent ahead; None when the merchant is unknown (nothing is inserted). A used
     merchant order number fails the transaction (UNIQUE): the idempotency key is the database's to keep."""
     rows = tx.defer(
         "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state,"
-        f" created_at, updated_at) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ? FROM merchants WHERE id = ?"
-        f" RETURNING {_COLUMNS}",
-        (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, merchant_id),
+        " created_at, updated_at, submitted_by) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ?, ? FROM merchants"
+        f" WHERE id = ? RETURNING {_COLUMNS}",
+        (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, submitted_by, merchant_id),
     )
     return rows.decoded(_first)
 
 
+# Who may make a move, as a condition on the row: a person other than the order's submitter (maker-checker), or
+# the merchant's configuration (automatic approval). A move that finds no row was refused by one of them or by
+# the lifecycle; the engine reads which.
+Guard = Literal["not_submitter", "auto_merchant"] | None
+_GUARDS = {
+    None: "",
+    "not_submitter": " AND (submitted_by IS NULL OR submitted_by <> ?)",
+    "auto_merchant": " AND merchant_id IN (SELECT id FROM merchants WHERE approval = 'auto')",
+}
+
+
 @cache
-def _move_sql(action: Action, fields: tuple[str, ...], returning: bool) -> str:
+def _move_sql(action: Action, fields: tuple[str, ...], returning: bool, guard: Guard = None) -> str:
     move = LIFECYCLE[action]
     sets = "".join(f", {f} = ?" for f in fields)
     sources = " OR ".join(f"(state = '{s.state}'{_ROUTED[s.routed]})" for s in move.sources)
-    sql = f"UPDATE orders SET state = '{move.target}'{sets}, updated_at = ? WHERE id = ? AND ({sources})"
+    sql = (
+        f"UPDATE orders SET state = '{move.target}'{sets}, updated_at = ? WHERE id = ? AND ({sources}){_GUARDS[guard]}"
+    )
     return f"{sql} RETURNING {_COLUMNS}" if returning else sql
 
 
-def _move_params(action: Action, order_id: int, at: int, fields: dict[str, object]) -> tuple[str, tuple[object, ...]]:
+def _move_params(
+    action: Action, order_id: int, at: int, fields: dict[str, object], *, guard: Guard, by: str | None, returning: bool
+) -> tuple[str, tuple[object, ...]]:
     assert _MOVABLE.issuperset(fields), f"not a column a move sets: {set(fields) - _MOVABLE}"
     names = tuple(fields)
-    return _move_sql(action, names, True), (*fields.values(), at, order_id)
+    extra = (by,) if guard == "not_submitter" else ()
+    return _move_sql(action, names, returning, guard), (*fields.values(), at, order_id, *extra)
 
 
 def move(
-    db: Tx | Store, action: Action, order_id: int, at: int, fields: dict[str, object], *, durable: bool = True
+    db: Tx | Store,
+    action: Action,
+    order_id: int,
+    at: int,
+    fields: dict[str, object],
+    *,
+    durable: bool = True,
+    guard: Guard = None,
+    by: str | None = None,
 ) -> Order | None:
-    """Apply `action` to the order as the lifecycle table allows it, setting `fields`; the order as it now is, or
-    None when it does not exist or is not in a state the move starts from. Given the Store (not a Tx), the move
-    is a transaction of its own statement."""
-    sql, params = _move_params(action, order_id, at, fields)
+    """Apply `action` to the order as the lifecycle table (and `guard`, for the actor `by`) allows it, setting
+    `fields`; the order as it now is, or None when it does not exist or the move may not start from it. Given the
+    Store (not a Tx), the move is a transaction of its own statement."""
+    sql, params = _move_params(action, order_id, at, fields, guard=guard, by=by, returning=True)
     row = db.one(sql, params, durable=durable) if isinstance(db, Store) else db.one(sql, params)
     return None if row is None else _order(row)
 
 
-def move_later(tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object]) -> Later[Order | None]:
+def move_later(
+    tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object], *, guard: Guard = None
+) -> Later[Order | None]:
     """`move`, sent ahead (the moves of a batch)."""
-    sql, params = _move_params(action, order_id, at, fields)
+    sql, params = _move_params(action, order_id, at, fields, guard=guard, by=None, returning=True)
     return tx.defer(sql, params).decoded(_first)
+
+
+def move_link(
+    tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object], *, guard: Guard, by: str
+) -> Later[Order]:
+    """`move` as a link of `tx`'s write chain (a refused move fails the whole chain, its audit row included); the
+    order as it then is, read with the next round trip."""
+    sql, params = _move_params(action, order_id, at, fields, guard=guard, by=by, returning=False)
+    tx.send(sql, params, rows=1, link=f"{action}: move the order")
+    return tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)).decoded(lambda rows: _order(rows[0]))
 
 
 def claim(tx: Tx, order_id: int, *, channel: str, channel_order_no: str, card_limit_day: str | None, at: int) -> None:

@@ -56,8 +56,9 @@ def _return(row: Row) -> PayoutReturn:
 
 def record_return(
     tx: Tx, order: Order, *, source: ReturnSource, reason: str, recorded_by: str, at: datetime, code: str | None = None
-) -> PayoutReturn:
+) -> tuple[PayoutReturn, bool]:
     """Create the adjustment and move the money back, once: a repeated report of the same return changes nothing.
+    Returns the return and whether it was created now.
 
     `order` must have been read in `tx` (its state is what the check relies on).
     """
@@ -75,10 +76,10 @@ def record_return(
     if row is None:
         existing = return_of(tx, order.id)
         assert existing is not None  # the conflict was on exactly this key
-        return existing
+        return existing, False
     transfers = order_transfers("return", order.merchant_id, order.channel, order.amount)
     post(tx, transfers, kind="return", at=to_micros(at), order_id=order.id)
-    return _return(row)
+    return _return(row), True
 
 
 def return_of(tx: Tx, original_order_id: int) -> PayoutReturn | None:

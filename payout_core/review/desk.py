@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from payout_core.audit import check_actor_id, role_explained
 from payout_core.dispatch.evidence import Evidence
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import evidence_of, finish_attempt
@@ -39,19 +40,23 @@ class ReviewDesk:
             ]
 
     def resolve(self, order_id: int, resolution: Resolution, *, operator: str, reason: str) -> Order:
-        """Decide an uncertain order; settles or unfreezes exactly as a channel answer would, in one transaction."""
+        """Decide an uncertain order; settles or unfreezes exactly as a channel answer would, in one transaction.
+
+        Only an actor holding the operator role decides (NotPermitted otherwise); the decision is the order's move
+        by that operator, so its audit row (order.succeed / order.fail, with `reason`) is part of the same chain.
+        """
         if resolution not in ("succeeded", "failed"):
             raise InvalidInput("resolution", str(resolution), "must be 'succeeded' or 'failed'")
-        if not operator.strip():
-            raise InvalidInput("operator", operator, "a resolution must name the operator who made it")
         if not reason.strip():
             raise InvalidInput("reason", reason, "a resolution must say why (what the operator checked)")
+        check_actor_id(operator, "operator")
         now = self._clock()
-        with self._engine.store.transaction() as tx:
+        store = self._engine.store
+        with role_explained(store, operator, "operator"), store.transaction() as tx:
             if not close_item(tx, order_id, resolution, actor=operator, note=reason, at=now):
                 raise NotUnderReview(order_id)
             if resolution == "succeeded":
-                order = self._engine.mark_succeeded(order_id, operator=operator, tx=tx)
+                order = self._engine.mark_succeeded(order_id, operator=operator, reason=reason, tx=tx)
             else:
                 order = self._engine.mark_failed(order_id, reason=reason, operator=operator, tx=tx)
             # Queried again later: a channel answer that contradicts the decision opens a reconciliation item.

@@ -3,6 +3,8 @@
 from payout_core.routing.channels import (
     ChannelRoute,
     RoutingTable,
+    all_routes,
+    read_route,
     require_current,
     route_profile,
     routing_table,
@@ -14,8 +16,10 @@ from payout_core.routing.eligibility import refusals
 __all__ = [
     "ChannelRoute",
     "RoutingTable",
+    "all_routes",
     "choose",
     "choose_eligible",
+    "read_route",
     "refusals",
     "require_current",
     "route_profile",

@@ -44,10 +44,29 @@ def save_route(tx: Tx, route: ChannelRoute, at: int) -> None:
     open_channel_accounts(tx, route.name, at)
 
 
+_ROUTE_COLUMNS = "name, profile, weight, active"
+
+
+def _route(row: Row) -> ChannelRoute:
+    name, profile, weight, active = row
+    return ChannelRoute(name=name, profile=profile, weight=int(weight), active=bool(active))
+
+
+def read_route(tx: Tx, name: str, *, lock: bool = False) -> ChannelRoute | None:
+    """One route, active or not (`lock`: held until the transaction ends, for a change based on it)."""
+    rows = tx.all(f"SELECT {_ROUTE_COLUMNS} FROM channels WHERE name = ?{tx.for_update if lock else ''}", (name,))
+    return _route(rows[0]) if rows else None
+
+
+def all_routes(tx: Tx) -> list[ChannelRoute]:
+    """Every configured route, active or not, by name."""
+    return [_route(r) for r in tx.all(f"SELECT {_ROUTE_COLUMNS} FROM channels ORDER BY name")]
+
+
 def route_profile(tx: Tx, name: str) -> str | None:
     """The profile a channel account follows, active or not; None when no such account is configured."""
-    row = tx.one("SELECT profile FROM channels WHERE name = ?", (name,))
-    return None if row is None else str(row[0])
+    route = read_route(tx, name)
+    return None if route is None else route.profile
 
 
 class RoutingTable(NamedTuple):

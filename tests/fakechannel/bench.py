@@ -30,6 +30,7 @@ from payout_core.routing import ChannelRoute
 from payout_core.store import Clock, Store
 from tests.fakechannel.adapter import FakeChannelAdapter
 from tests.fakechannel.runner import FakeChannel
+from tests.fakechannel.staff import ADMIN, OPERATOR, hire_staff, new_key
 from tests.fakechannel.statement import FAKE_CSV
 from tests.fakechannel.wire import FAKE_RULES, Scenario, ScenarioSetting
 
@@ -88,14 +89,17 @@ class Bench:
         self.engine = PayoutEngine(store, clock=clock, channel_order_prefix=prefix, profiles=self.profile)
         self.policy = policy
         self.client = new_client(timeout or httpx.Timeout(5.0, read=0.75))
-        self.engine.add_merchant(Merchant(id=MERCHANT, approval="auto", per_card_daily_limit=funds, daily_limit=None))
-        self.engine.deposit(MERCHANT, funds)
+        hire_staff(store, clock)
+        self.engine.add_merchant(
+            Merchant(id=MERCHANT, approval="auto", per_card_daily_limit=funds, daily_limit=None), actor=ADMIN
+        )
+        self.engine.deposit(MERCHANT, funds, key=new_key(), actor=OPERATOR)
         for name in self.channels:
             if name in keys:
                 os.environ[SignatureRule(algorithm="hmac-sha256", key_env=KEY_ENV).key_source(name)[1]] = keys[name]
             fake.open_account(self.accounts[name], funds, keys.get(name))
-            self.engine.add_channel(ChannelRoute(name=name, profile=f"fake-{name}", weight=1))
-            self.engine.fund_channel(name, funds)
+            self.engine.add_channel(ChannelRoute(name=name, profile=f"fake-{name}", weight=1), actor=ADMIN)
+            self.engine.fund_channel(name, funds, key=new_key(), actor=OPERATOR)
         self.dispatcher = self.new_dispatcher()
 
     def profile(self, name: str) -> ChannelProfile:

@@ -18,6 +18,9 @@ import pytest
 from payout_core.errors import PayoutError
 from payout_core.recipient import Recipient
 from payout_core.store import ChainProbe, Store, StoreError, open_store
+from tests.fakechannel.staff import ADMIN, OPERATOR, STAFF, hire_staff, new_key
+
+__all__ = ["ADMIN", "OPERATOR", "STAFF", "hire_staff", "new_key"]  # the bench's staff, for the test modules
 
 # The server README and .ci/run set up; used when PAYOUT_PG_DSN is not set and a server answers there, so the
 # PostgreSQL half of the suite runs on a developer's machine too instead of skipping quietly.

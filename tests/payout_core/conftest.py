@@ -20,7 +20,7 @@ from payout_core.store import Store
 from tests.fakechannel import FakeChannel, running_fake_channel
 from tests.fakechannel.bench import Bench
 
-from .builders import BENCH_FUNDS, Clock, drop_schema, make_store, pg_dsn
+from .builders import ADMIN, BENCH_FUNDS, OPERATOR, Clock, drop_schema, hire_staff, make_store, new_key, pg_dsn
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -60,16 +60,19 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(store: Store, clock: Clock) -> PayoutEngine:
+    """An engine on a store whose staff is hired (builders.STAFF: root the admin, alice and bob approvers, ops an
+    operator, sam a submitter)."""
+    hire_staff(store, clock)
     return PayoutEngine(store, clock=clock)
 
 
 @pytest.fixture
 def funded(engine: PayoutEngine) -> PayoutEngine:
     """Merchant m1 (manual approval) with 1,000,000 fen; one channel `wx` (wechat_bank) with 1,000,000 fen."""
-    engine.add_merchant(Merchant(id="m1", approval="manual"))
-    engine.deposit("m1", 1_000_000)
-    engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank", weight=1))
-    engine.fund_channel("wx", 1_000_000)
+    engine.add_merchant(Merchant(id="m1", approval="manual"), actor=ADMIN)
+    engine.deposit("m1", 1_000_000, key=new_key(), actor=OPERATOR)
+    engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank", weight=1), actor=ADMIN)
+    engine.fund_channel("wx", 1_000_000, key=new_key(), actor=OPERATOR)
     return engine
 
 

@@ -17,16 +17,18 @@ from payout_core.audit import Actors
 from payout_core.days import CHINA
 from payout_core.differences import DifferenceDesk
 from payout_core.dispatch import evidence_of, find_attempt
+from payout_core.dispatch.reviews import open_item
 from payout_core.ledger import merchant_account
 from payout_core.orders import Merchant, Order, PayoutEngine
 from payout_core.reconcile import Reconciler
 from payout_core.returns import Returns
+from payout_core.review import Resolution, ReviewDesk
 from payout_core.routing import ChannelRoute
 from payout_core.store import ChainProbe, Store, StoreError
 from tests.fakechannel.bench import MERCHANT, Bench
 from tests.fakechannel.statement import FAKE_CSV, statement_file
 
-from .builders import links_each_failing, recipient, tables_now
+from .builders import ADMIN, OPERATOR, links_each_failing, new_key, recipient, tables_now
 
 
 @pytest.fixture
@@ -44,23 +46,38 @@ def dispatching(engine: PayoutEngine, no: str) -> Order:
 
 
 def test_configuration_and_money_in(shop: PayoutEngine, store: Store) -> None:
-    assert links_each_failing(store, lambda: shop.deposit("m1", 5)) == [
+    """Every change of configuration and every deposit or funding: the role, the change, its audit row."""
+    assert links_each_failing(store, lambda: shop.deposit("m1", 5, key=new_key(), actor=OPERATOR)) == [
+        "the actor holds the operator role",
         "deposit: move the balances",
         "deposit: write the entries",
+        "write the audit row",
     ]
-    assert links_each_failing(store, lambda: shop.fund_channel("wx", 5)) == [
+    assert links_each_failing(store, lambda: shop.fund_channel("wx", 5, key=new_key(), actor=OPERATOR)) == [
+        "the actor holds the operator role",
         "fund: move the balances",
         "fund: write the entries",
+        "write the audit row",
     ]
-    assert links_each_failing(store, lambda: shop.add_merchant(Merchant(id="m2"))) == [
+    assert links_each_failing(store, lambda: shop.add_merchant(Merchant(id="m2"), actor=ADMIN)) == [
+        "the actor holds the admin role",
         "save the merchant",
         "open an account",
+        "write the audit row",
+    ]
+    assert links_each_failing(store, lambda: shop.update_merchant("m2", daily_limit=5_000, actor=ADMIN)) == [
+        "the actor holds the admin role",
+        "save the merchant",
+        "open an account",
+        "write the audit row",
     ]
     route = ChannelRoute(name="ali", profile="alipay_bankcard")
-    assert links_each_failing(store, lambda: shop.add_channel(route)) == [
+    assert links_each_failing(store, lambda: shop.add_channel(route, actor=ADMIN)) == [
+        "the actor holds the admin role",
         "save the route",
         "raise the routing version",
         "open an account",
+        "write the audit row",
     ]
 
 
@@ -95,12 +112,48 @@ def test_actors_and_roles(store: Store) -> None:
     ]
 
 
-def test_submission_and_rejection(shop: PayoutEngine, store: Store) -> None:
-    assert links_each_failing(store, lambda: shop.submit("m1", "new", recipient())) == ["count the daily limits"]
+def test_submission_approval_and_rejection(shop: PayoutEngine, store: Store) -> None:
+    assert links_each_failing(store, lambda: shop.submit("m1", "new", recipient())) == [
+        "submit: the merchant has no API allowlist",
+        "count the daily limits",
+    ]
+    assert links_each_failing(store, lambda: shop.submit("m1", "by-sam", recipient(), submitter="sam")) == [
+        "the actor holds the submitter role",
+        "count the daily limits",
+    ]
+    created = shop.submit("m1", "to-approve", recipient())
+    assert links_each_failing(store, lambda: shop.approve(created.id, "alice")) == [
+        "the actor holds the approver role",
+        "approve: move the order",
+        "write the audit row",
+    ]
+    batch = [shop.submit("m1", f"batch-{i}", recipient()).id for i in range(2)]
+    assert links_each_failing(store, lambda: shop.approve_many(batch, "alice")) == [
+        "the actor holds the approver role",
+        "approve: move the order",
+        "write the audit row",
+    ]
     created = shop.submit("m1", "to-reject", recipient())
     assert links_each_failing(store, lambda: shop.reject(created.id, "alice", "suspicious payee")) == [
+        "the actor holds the approver role",
+        "reject: move the order",
         "give back the card daily limit",
         "give back the merchant daily limit",
+        "write the audit row",
+    ]
+
+
+def test_cancellation(shop: PayoutEngine, store: Store) -> None:
+    routed = shop.route(approved(shop, "to-cancel"), random.Random(0))
+    assert links_each_failing(store, lambda: shop.cancel(routed.id, operator="ops", reason="duplicate request")) == [
+        "the actor holds the operator role",
+        "cancel: move the order",
+        "give back the card daily limit",
+        "give back the merchant daily limit",
+        "give back the channel's card limit",
+        "unfreeze: move the balances",
+        "unfreeze: write the entries",
+        "write the audit row",
     ]
 
 
@@ -133,8 +186,40 @@ def test_outcomes(shop: PayoutEngine, store: Store) -> None:
         "unfreeze: write the entries",
     ]
     returns = Returns(shop)
-    record = lambda: returns.record(paid.id, reason="bank statement: returned", operator="ops-1")  # noqa: E731
-    assert links_each_failing(store, record) == ["return: move the balances", "return: write the entries"]
+    record = lambda: returns.record(paid.id, reason="bank statement: returned", operator=OPERATOR)  # noqa: E731
+    assert links_each_failing(store, record) == [
+        "the actor holds the operator role",
+        "return: move the balances",
+        "return: write the entries",
+        "write the audit row",
+    ]
+
+
+@pytest.mark.parametrize("resolution", ["succeeded", "failed"])
+def test_a_review_decision(shop: PayoutEngine, store: Store, resolution: Resolution) -> None:
+    """An operator's decision closes the item, moves the order and its money, and is audited, all or nothing."""
+    uncertain = dispatching(shop, "uncertain")
+    with store.transaction() as tx:
+        open_item(tx, uncertain.id, "no answer", actor="dispatch", at=uncertain.updated_at)
+    desk = ReviewDesk(shop)
+    decide = lambda: desk.resolve(uncertain.id, resolution, operator=OPERATOR, reason="back office")  # noqa: E731
+    money = ["settle: move the balances", "settle: write the entries"]
+    if resolution == "failed":
+        money = [
+            "give back the card daily limit",
+            "give back the merchant daily limit",
+            "give back the channel's card limit",
+            "unfreeze: move the balances",
+            "unfreeze: write the entries",
+        ]
+    assert links_each_failing(store, decide) == [
+        "log the review item resolved",
+        "the actor holds the operator role",
+        f"{'succeed' if resolution == 'succeeded' else 'fail'}: move the order",
+        *money,
+        "write the audit row",
+        "close the dispatch attempt",
+    ]
 
 
 def test_dispatch_commits_its_intent_before_sending_and_its_answer_whole(bench: Bench, store: Store) -> None:
@@ -164,9 +249,6 @@ def test_dispatch_commits_its_intent_before_sending_and_its_answer_whole(bench: 
 def test_reconciling_and_deciding(bench: Bench, store: Store, tmp_path: Path) -> None:
     """A day's reconciliation (its lines, its items) and an operator's decision on an item (role, item, money,
     adjustment order, audit row) each commit whole or not at all."""
-    actors = Actors(store)
-    actors.bootstrap("root", "Root")
-    actors.add("ops", "Ops", ["operator"], by="root")
     bench.fake.set_clock(bench.clock())
     order = bench.routed("H1", recipient(10_000), "failure_then_success", random.Random(1))
     bench.dispatcher.dispatch(order.id)

@@ -9,13 +9,12 @@ from pathlib import Path
 import msgspec
 from typer.testing import CliRunner
 
-from payout_core.audit import Actors
 from payout_core.cli import app
 from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store
 
-from .builders import Clock, recipient, store_url, tables_now
+from .builders import ADMIN, OPERATOR, Clock, hire_staff, new_key, recipient, store_url, tables_now
 
 runner = CliRunner()
 
@@ -34,15 +33,14 @@ def _statement(path: Path, order_no: str, status: str, amount: str, balance: str
 def test_reconcile_and_decide_from_the_shell(store: Store, clock: Clock, tmp_path: Path, schema_name: str) -> None:
     """A generic channel (its profile's plain layout): our order failed, the statement says paid, and a line for
     an order we never sent. Both become items; the operator books the first."""
+    hire_staff(store, clock)
     engine = PayoutEngine(store, clock=clock)
-    engine.add_merchant(Merchant(id="m1", approval="auto"))
-    engine.deposit("m1", 1_000_000)
-    engine.add_channel(ChannelRoute(name="gen", profile="generic"))
-    engine.fund_channel("gen", 1_000_000)
+    engine.add_merchant(Merchant(id="m1", approval="auto"), actor=ADMIN)
+    engine.deposit("m1", 1_000_000, key=new_key(), actor=OPERATOR)
+    engine.add_channel(ChannelRoute(name="gen", profile="generic"), actor=ADMIN)
+    engine.fund_channel("gen", 1_000_000, key=new_key(), actor=OPERATOR)
     order = engine.mark_dispatching(engine.route(engine.submit("m1", "S1", recipient(10_000)), random.Random(0)).id)
-    Actors(store, clock=clock).bootstrap("root", "Root")
-    Actors(store, clock=clock).add("ops", "Ops", ["operator"], by="root")
-    engine.mark_failed(order.id, reason="operator: no such card", operator="ops")
+    engine.mark_failed(order.id, reason="operator: no such card", operator=OPERATOR)
     url = store_url(store, tmp_path, schema_name)
     path = _statement(tmp_path / "gen.csv", order.channel_order_no or "", "成功", "100.00", "9895.00")
     args = ["reconcile", "--channel", "gen", "--date", "2026-03-02", str(path), "--store", url]
@@ -67,8 +65,9 @@ def test_reconcile_and_decide_from_the_shell(store: Store, clock: Clock, tmp_pat
 def test_a_malformed_statement_exits_1_naming_file_row_and_rule(
     store: Store, clock: Clock, tmp_path: Path, schema_name: str
 ) -> None:
+    hire_staff(store, clock)
     engine = PayoutEngine(store, clock=clock)
-    engine.add_channel(ChannelRoute(name="gen", profile="generic"))
+    engine.add_channel(ChannelRoute(name="gen", profile="generic"), actor=ADMIN)
     path = _statement(tmp_path / "bad.csv", "PO1", "处理中", "1.00", "1.00")
     url = store_url(store, tmp_path, schema_name)
     before = tables_now(store)

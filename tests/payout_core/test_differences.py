@@ -21,7 +21,7 @@ from payout_core.store import Store
 from tests.fakechannel import FakeChannel, FakeChannelAdapter, Scenario
 from tests.fakechannel.bench import Bench
 from tests.fakechannel.statement import FAKE_CSV, statement_file
-from tests.payout_core.builders import BENCH_FUNDS, Clock, recipient, tables_now
+from tests.payout_core.builders import ADMIN, BENCH_FUNDS, Clock, recipient, tables_now
 
 DAY = date(2026, 3, 2)
 
@@ -30,10 +30,7 @@ DAY = date(2026, 3, 2)
 def shop(store: Store, clock: Clock, fake: FakeChannel) -> Bench:
     fake.set_clock(clock())
     bench = Bench(store, fake, clock, funds=BENCH_FUNDS)
-    actors = Actors(store, clock=clock)
-    actors.bootstrap("root", "Root")
-    actors.add("ops", "Ops One", ["operator"], by="root")
-    actors.add("clerk", "Clerk", ["submitter"], by="root")
+    Actors(store, clock=clock).add("clerk", "Clerk", ["submitter"], by=ADMIN)  # the bench hired the others
     return bench
 
 

@@ -185,7 +185,7 @@ def test_an_operator_decision_a_channel_answer_contradicts_opens_an_item(
 
     def operator_fails_it(point: str, order_id: int) -> None:
         if point == "after_send":
-            bench.engine.mark_failed(order_id, reason="operator: bank says no such card", operator="ops-1")
+            bench.engine.mark_failed(order_id, reason="operator: bank says no such card", operator="ops")
 
     with caplog.at_level(logging.ERROR, logger="payout_core.alerts"):
         outcome = bench.new_dispatcher(checkpoint=operator_fails_it).dispatch(order.id)
@@ -194,9 +194,9 @@ def test_an_operator_decision_a_channel_answer_contradicts_opens_an_item(
     with bench.store.transaction() as tx:
         (ev,) = evidence_of(tx, order.id)
     assert ev.outcome == Succeeded(code="SUCCESS")
-    assert f"order {order.id} is failed (operator ops-1)" in caplog.text and "paid_not_succeeded" in caplog.text
+    assert f"order {order.id} is failed (operator ops)" in caplog.text and "paid_not_succeeded" in caplog.text
     assert ACCOUNT not in caplog.text
     with bench.store.transaction() as tx:
         (item,) = items(tx)
     assert (item.kind, item.order_id, item.state) == ("paid_not_succeeded", order.id, "open")
-    assert "operator ops-1" in item.evidence
+    assert "operator ops" in item.evidence

@@ -24,7 +24,7 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.routing import ChannelRoute
 from payout_core.store import MIGRATIONS, BrokenLink, ConstraintViolation, Store, to_micros
 
-from .builders import Clock, recipient, run_threads
+from .builders import ADMIN, OPERATOR, Clock, new_key, recipient, run_threads
 
 AVAILABLE = merchant_account("m1", "available")
 FROZEN = merchant_account("m1", "frozen")
@@ -32,7 +32,7 @@ FROZEN = merchant_account("m1", "frozen")
 
 @pytest.fixture
 def merchant(engine: PayoutEngine) -> PayoutEngine:
-    engine.add_merchant(Merchant(id="m1"))
+    engine.add_merchant(Merchant(id="m1"), actor=ADMIN)
     return engine
 
 
@@ -45,7 +45,7 @@ def total_of_all_accounts(store: Store) -> int:
 
 def test_balance_after_each_entry_and_money_conserved(merchant: PayoutEngine, store: Store, clock: Clock) -> None:
     for amount in (500, 250, 1):
-        merchant.deposit("m1", amount)
+        merchant.deposit("m1", amount, key=new_key(), actor=OPERATOR)
     with store.transaction() as tx:
         post(tx, [Transfer(AVAILABLE, FROZEN, 300)], kind="freeze", at=to_micros(clock()))
         history = entries_of_account(tx, AVAILABLE)
@@ -62,7 +62,7 @@ def test_balance_at_over_a_sequence_of_movements(merchant: PayoutEngine, clock: 
     for amount, minutes in steps:
         clock.set(start + timedelta(minutes=minutes))
         if amount > 0:
-            merchant.deposit("m1", amount)
+            merchant.deposit("m1", amount, key=new_key(), actor=OPERATOR)
         else:
             with merchant.store.transaction() as tx:
                 post(tx, [Transfer(AVAILABLE, FROZEN, -amount)], kind="freeze", at=to_micros(clock()))
@@ -76,9 +76,9 @@ def test_balance_at_over_a_sequence_of_movements(merchant: PayoutEngine, clock: 
 
 def test_entry_times_never_go_backwards_per_account(merchant: PayoutEngine, clock: Clock) -> None:
     later = clock.advance(hours=1)
-    merchant.deposit("m1", 10)
+    merchant.deposit("m1", 10, key=new_key(), actor=OPERATOR)
     clock.set(later - timedelta(minutes=30))  # a worker with a lagging clock
-    merchant.deposit("m1", 5)
+    merchant.deposit("m1", 5, key=new_key(), actor=OPERATOR)
     with merchant.store.transaction(write=False) as tx:
         times = [e.at for e in entries_of_account(tx, AVAILABLE)]
     assert times == [later, later]
@@ -86,7 +86,7 @@ def test_entry_times_never_go_backwards_per_account(merchant: PayoutEngine, cloc
 
 
 def test_an_overdraft_is_refused_by_the_database_and_changes_nothing(merchant: PayoutEngine, store: Store) -> None:
-    merchant.deposit("m1", 100)
+    merchant.deposit("m1", 100, key=new_key(), actor=OPERATOR)
     twice = [Transfer(AVAILABLE, FROZEN, 60), Transfer(AVAILABLE, FROZEN, 60)]
     with pytest.raises(ConstraintViolation) as err, store.transaction() as tx:
         post(tx, twice, kind="freeze", at=0)
@@ -100,7 +100,7 @@ def test_an_overdraft_is_refused_by_the_database_and_changes_nothing(merchant: P
 
 
 def test_a_posting_is_written_whole_with_the_balance_after_each_leg(merchant: PayoutEngine, store: Store) -> None:
-    merchant.deposit("m1", 100)
+    merchant.deposit("m1", 100, key=new_key(), actor=OPERATOR)
     legs = [Transfer(AVAILABLE, FROZEN, 30), Transfer(FROZEN, AVAILABLE, 10), Transfer(AVAILABLE, FROZEN, 50)]
     with store.transaction() as tx:
         done = post(tx, legs, kind="freeze", at=0)
@@ -156,7 +156,7 @@ def test_refused_postings(merchant: PayoutEngine, store: Store, clock: Clock) ->
     with pytest.raises(BrokenLink, match="deposit: move the balances"), store.transaction() as tx:
         post(tx, [Transfer(MERCHANT_DEPOSITS, nobody, 5)], kind="deposit", at=0)
     with pytest.raises(UnknownAccount, match="merchant:nobody:available"):
-        merchant.deposit("nobody", 5)  # in its own transaction the engine says why
+        merchant.deposit("nobody", 5, key=new_key(), actor=OPERATOR)  # in its own transaction the engine says why
     with pytest.raises(InvalidInput, match="amount='0'"):
         Transfer(AVAILABLE, FROZEN, 0)
     with pytest.raises(InvalidInput, match="dest="):
@@ -205,10 +205,10 @@ def test_entries_written_before_the_guarantees_are_kept_under_them(raw_store: St
 
 def test_balance_at_through_a_payout_lifecycle(merchant: PayoutEngine, clock: Clock) -> None:
     """Daily snapshots (日切) of merchant and channel accounts follow deposit → freeze → settle."""
-    merchant.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
+    merchant.add_channel(ChannelRoute(name="wx", profile="wechat_bank"), actor=ADMIN)
     t_fund = clock.advance(minutes=1)
-    merchant.deposit("m1", 50_000)
-    merchant.fund_channel("wx", 80_000)
+    merchant.deposit("m1", 50_000, key=new_key(), actor=OPERATOR)
+    merchant.fund_channel("wx", 80_000, key=new_key(), actor=OPERATOR)
     order = merchant.approve(merchant.submit("m1", "o1", recipient(20_000)).id, "alice")
     t_route = clock.advance(minutes=1)
     merchant.route(order.id, random.Random(0))
@@ -232,7 +232,7 @@ def test_balance_at_through_a_payout_lifecycle(merchant: PayoutEngine, clock: Cl
 def test_concurrent_postings_keep_a_consistent_history(merchant: PayoutEngine, store: Store) -> None:
     def worker(n: int) -> None:
         for i in range(15):
-            merchant.deposit("m1", n * 100 + i + 1)
+            merchant.deposit("m1", n * 100 + i + 1, key=new_key(), actor=OPERATOR)
 
     _, errors = run_threads(6, worker)
     assert errors == []

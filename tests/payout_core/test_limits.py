@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from cardbin.pan import mask
+from payout_core.audit import NotPermitted
 from payout_core.errors import InvalidInput
 from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, card_key, used
 from payout_core.orders import Merchant, PayoutEngine, UnknownMerchant
 from payout_core.routing import ChannelRoute
 
-from .builders import Clock, recipient, run_threads
+from .builders import ADMIN, OPERATOR, Clock, new_key, recipient, run_threads
 
 PAN = "6222021234567890128"
 OTHER = "6222021234567890136"
@@ -23,7 +24,8 @@ OTHER = "6222021234567890136"
 @pytest.fixture
 def limited(engine: PayoutEngine) -> PayoutEngine:
     engine.add_merchant(
-        Merchant(id="m1", approval="manual", per_card_daily_limit=1_000, daily_limit=2_500, ip_allowlist=())
+        Merchant(id="m1", approval="manual", per_card_daily_limit=1_000, daily_limit=2_500, ip_allowlist=()),
+        actor=ADMIN,
     )
     return engine
 
@@ -71,9 +73,9 @@ def test_merchant_limit_per_day(limited: PayoutEngine) -> None:
 
 
 def test_reject_and_explicit_failure_give_the_limit_back(limited: PayoutEngine) -> None:
-    limited.deposit("m1", 10_000)
-    limited.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
-    limited.fund_channel("wx", 10_000)
+    limited.deposit("m1", 10_000, key=new_key(), actor=OPERATOR)
+    limited.add_channel(ChannelRoute(name="wx", profile="wechat_bank"), actor=ADMIN)
+    limited.fund_channel("wx", 10_000, key=new_key(), actor=OPERATOR)
     rejected = limited.submit("m1", "a", recipient(1_000))
     limited.reject(rejected.id, "alice", "duplicate request")
     failed = limited.approve(limited.submit("m1", "b", recipient(1_000)).id, "alice")
@@ -95,7 +97,7 @@ def test_concurrent_submissions_cannot_overrun_a_limit(limited: PayoutEngine) ->
 
 
 def test_ip_allowlist(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.1.0.0/16", "2001:db8::1")))
+    engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.1.0.0/16", "2001:db8::1")), actor=ADMIN)
     assert engine.submit("m1", "a", recipient(), client_ip="10.1.200.3").state == "created"
     assert engine.submit("m1", "b", recipient(), client_ip="2001:db8::1").state == "created"
     refusal = re.escape("client_ip='10.2.0.1': not in the API allowlist of merchant 'm1'")
@@ -104,26 +106,37 @@ def test_ip_allowlist(engine: PayoutEngine) -> None:
     with pytest.raises(InvalidInput, match="client_ip='not-an-ip'"):
         engine.submit("m1", "c", recipient(), client_ip="not-an-ip")
     assert engine.find("m1", "c") is None
-    assert engine.submit("m1", "c", recipient()).state == "created"  # in-process caller: no API allowlist
+    with pytest.raises(CallerNotAllowed, match=re.escape("client_ip=None: merchant 'm1' has an API allowlist")):
+        engine.submit("m1", "c", recipient())  # no address where an allowlist exists: fails closed
+    with pytest.raises(CallerNotAllowed, match="client_ip=None"):
+        engine.submit_many("m1", [("c", recipient())])
+    assert engine.find("m1", "c") is None
+    by_staff = engine.submit("m1", "c", recipient(), submitter="sam")  # a person who holds the submitter role
+    assert (by_staff.state, by_staff.submitted_by) == ("created", "sam")
+    with pytest.raises(NotPermitted, match="actor='alice': may not act as submitter"):
+        engine.submit("m1", "d", recipient(), submitter="alice")
+    assert engine.find("m1", "d") is None
 
 
 def test_empty_allowlist_refuses_every_api_caller(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m1"))
+    engine.add_merchant(Merchant(id="m1"), actor=ADMIN)
     with pytest.raises(CallerNotAllowed):
         engine.submit("m1", "a", recipient(), client_ip="127.0.0.1")
 
 
 def test_bad_merchant_configuration_refused(engine: PayoutEngine) -> None:
     with pytest.raises(InvalidInput, match=re.escape("ip_allowlist='10.0.0.0/33'")):
-        engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.0.0.0/33",)))
+        engine.add_merchant(Merchant(id="m1", ip_allowlist=("10.0.0.0/33",)), actor=ADMIN)
     with pytest.raises(InvalidInput, match="per_card_daily_limit='0'"):
-        engine.add_merchant(Merchant(id="m1", per_card_daily_limit=0))
+        engine.add_merchant(Merchant(id="m1", per_card_daily_limit=0), actor=ADMIN)
     with pytest.raises(InvalidInput, match="daily_limit='-5'"):
-        engine.add_merchant(Merchant(id="m1", daily_limit=-5))
+        engine.add_merchant(Merchant(id="m1", daily_limit=-5), actor=ADMIN)
     with pytest.raises(InvalidInput, match="id='a:b'"):
-        engine.add_merchant(Merchant(id="a:b"))
-    engine.add_merchant(Merchant(id="m1", per_card_daily_limit=5))
-    engine.add_merchant(Merchant(id="m1", per_card_daily_limit=7, approval="auto"))  # reconfigured in place
+        engine.add_merchant(Merchant(id="a:b"), actor=ADMIN)
+    engine.add_merchant(Merchant(id="m1", per_card_daily_limit=5), actor=ADMIN)
+    engine.add_merchant(
+        Merchant(id="m1", per_card_daily_limit=7, approval="auto"), actor=ADMIN
+    )  # reconfigured in place
     assert engine.merchant("m1") == Merchant(id="m1", per_card_daily_limit=7, approval="auto")
 
 
@@ -131,13 +144,15 @@ def test_bad_merchant_configuration_refused(engine: PayoutEngine) -> None:
 
 
 def test_submit_many_counts_every_order_and_approves_for_an_auto_merchant(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=1_000, ip_allowlist=("10.0.0.0/8",)))
+    engine.add_merchant(
+        Merchant(id="m1", approval="auto", per_card_daily_limit=1_000, ip_allowlist=("10.0.0.0/8",)), actor=ADMIN
+    )
     items = [(f"b{i}", recipient(300, account_no=card)) for i, card in enumerate([PAN, OTHER, PAN])]
     orders = engine.submit_many("m1", items, client_ip="10.1.2.3")
     assert [(o.merchant_order_no, o.amount, o.state) for o in orders] == [(no, 300, "approved") for no, _ in items]
     assert [engine.get(o.id) for o in orders] == orders
     assert card_used(engine, PAN, orders[0].business_day) == 600
-    assert engine.submit_many("m1", items) == orders  # a replayed batch returns the same orders, counted once
+    assert engine.submit_many("m1", items, client_ip="10.1.2.3") == orders  # a replay: the same orders, counted once
     assert card_used(engine, PAN, orders[0].business_day) == 600
     with pytest.raises(CallerNotAllowed):
         engine.submit_many("m1", [("b9", recipient(1))], client_ip="192.168.0.1")

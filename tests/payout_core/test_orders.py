@@ -32,7 +32,7 @@ from payout_core.orders import (
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store
 
-from .builders import Clock, recipient, run_threads
+from .builders import ADMIN, OPERATOR, Clock, hire_staff, new_key, recipient, run_threads
 
 PAN = "6222021234567890128"
 
@@ -46,7 +46,7 @@ SETUP: dict[str, list[str]] = {
     "succeeded": ["approve", "route", "dispatch", "succeed"],
     "failed": ["approve", "route", "dispatch", "fail"],
 }
-ACTIONS = ["approve", "reject", "route", "dispatch", "succeed", "fail"]
+ACTIONS = ["approve", "reject", "cancel", "route", "dispatch", "succeed", "fail"]
 # The rules as the domain states them: the outcome of each action from each starting point; anything absent is
 # illegal. The engine runs on lifecycle.LIFECYCLE; the first test holds the table to these rules.
 ALLOWED = {
@@ -54,6 +54,7 @@ ALLOWED = {
     ("created", "reject"): "rejected",
     ("approved", "reject"): "rejected",
     ("approved", "route"): "approved",
+    ("routed", "cancel"): "rejected",  # stopped by an operator before anything was sent
     ("routed", "dispatch"): "dispatching",
     ("dispatching", "succeed"): "succeeded",
     ("dispatching", "fail"): "failed",
@@ -64,6 +65,7 @@ def act(engine: PayoutEngine, action: str, order_id: int) -> Order:
     calls: dict[str, Callable[[], Order]] = {
         "approve": lambda: engine.approve(order_id, "alice"),
         "reject": lambda: engine.reject(order_id, "alice", "suspicious payee"),
+        "cancel": lambda: engine.cancel(order_id, operator="ops", reason="merchant withdrew it"),
         "route": lambda: engine.route(order_id, random.Random(1)),
         "dispatch": lambda: engine.mark_dispatching(order_id),
         "succeed": lambda: engine.mark_succeeded(order_id),
@@ -95,6 +97,7 @@ def test_the_lifecycle_table_is_the_domains_rules() -> None:
     assert {"rejected", "succeeded", "failed"} == FINAL
     assert {a: m.posting for a, m in LIFECYCLE.items() if m.posting} == {
         "route": "freeze",
+        "cancel": "unfreeze",
         "succeed": "settle",
         "fail": "unfreeze",
     }
@@ -171,16 +174,17 @@ def test_failed_needs_explicit_code_or_operator(funded: PayoutEngine) -> None:
     with pytest.raises(ExplicitFailureRequired, match="needs a channel failure code or an operator"):
         funded.mark_failed(order.id, reason="timeout")
     assert snapshot(funded, order.id) == before
-    failed = funded.mark_failed(order.id, reason="bank confirmed closed account", operator="ops-bob")
-    assert (failed.state, failed.operator, failed.failure_code) == ("failed", "ops-bob", None)
+    failed = funded.mark_failed(order.id, reason="bank confirmed closed account", operator="ops2")
+    assert (failed.state, failed.operator, failed.failure_code) == ("failed", "ops2", None)
 
 
 def test_fast_intake_runs_the_same_lifecycle(store: Store, clock: Clock) -> None:
+    hire_staff(store, clock)
     fast = PayoutEngine(store, clock=clock, fast_intake=True)
-    fast.add_merchant(Merchant(id="m1", approval="auto"))
-    fast.deposit("m1", 5_000)
-    fast.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
-    fast.fund_channel("wx", 5_000)
+    fast.add_merchant(Merchant(id="m1", approval="auto"), actor=ADMIN)
+    fast.deposit("m1", 5_000, key=new_key(), actor=OPERATOR)
+    fast.add_channel(ChannelRoute(name="wx", profile="wechat_bank"), actor=ADMIN)
+    fast.fund_channel("wx", 5_000, key=new_key(), actor=OPERATOR)
     order = fast.route(fast.submit("m1", "o1", recipient(1_000)).id, random.Random(0))
     fast.mark_succeeded(fast.mark_dispatching(order.id).id)
     other = PayoutEngine(store)  # a second engine sees exactly what the first committed
@@ -189,12 +193,13 @@ def test_fast_intake_runs_the_same_lifecycle(store: Store, clock: Clock) -> None
 
 
 @pytest.mark.parametrize("prefix", ["PO", "T5f3a9cX", "PO-"])
-def test_channel_order_numbers_are_never_masked_as_card_numbers(store: Store, prefix: str) -> None:
-    engine = PayoutEngine(store, channel_order_prefix=prefix)
-    engine.add_merchant(Merchant(id="m1", approval="auto"))
-    engine.deposit("m1", 5_000)
-    engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank"))
-    engine.fund_channel("wx", 5_000)
+def test_channel_order_numbers_are_never_masked_as_card_numbers(store: Store, clock: Clock, prefix: str) -> None:
+    hire_staff(store, clock)
+    engine = PayoutEngine(store, clock=clock, channel_order_prefix=prefix)
+    engine.add_merchant(Merchant(id="m1", approval="auto"), actor=ADMIN)
+    engine.deposit("m1", 5_000, key=new_key(), actor=OPERATOR)
+    engine.add_channel(ChannelRoute(name="wx", profile="wechat_bank"), actor=ADMIN)
+    engine.fund_channel("wx", 5_000, key=new_key(), actor=OPERATOR)
     number = engine.route(engine.submit("m1", "o1", recipient(1_000)).id, random.Random(0)).channel_order_no
     assert number is not None and number.startswith(prefix)
     assert redact(f"alert about order {number}") == f"alert about order {number}"  # logs and alerts keep it
@@ -208,7 +213,7 @@ def test_a_channel_order_prefix_ending_in_a_digit_is_refused(store: Store, prefi
 
 
 def test_auto_approval(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="auto1", approval="auto"))
+    engine.add_merchant(Merchant(id="auto1", approval="auto"), actor=ADMIN)
     order = engine.submit("auto1", "a-1", recipient())
     assert (order.state, order.approver) == ("approved", "auto")
     assert order.approved_at is not None
@@ -216,9 +221,9 @@ def test_auto_approval(engine: PayoutEngine) -> None:
 
 
 def test_auto_approval_replay_approves_an_order_stranded_in_created(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m", approval="manual"))
+    engine.add_merchant(Merchant(id="m", approval="manual"), actor=ADMIN)
     stranded = engine.submit("m", "o", recipient())  # as if the process died before the approval transaction
-    engine.add_merchant(Merchant(id="m", approval="auto"))
+    engine.add_merchant(Merchant(id="m", approval="auto"), actor=ADMIN)
     results, errors = run_threads(4, lambda _: engine.submit("m", "o", recipient()))
     assert errors == []
     assert {(o.id, o.state, o.approver) for o in results} == {(stranded.id, "approved", "auto")}

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from payout_core.audit import NotPermitted, entries
 from payout_core.errors import InvalidInput
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.returns import NotSucceeded, Returns
@@ -53,8 +54,8 @@ def test_operator_return_is_linked_and_recorded_once(bench: Bench, clock: Clock)
     before = bench.engine.get(order.id)
     returns = Returns(bench.engine, clock=clock)
     clock.advance(days=12)  # returns arrive days later
-    first = returns.record(order.id, reason="bank notice 0311: account closed", operator="ops.zhao", code="R03")
-    again = returns.record(order.id, reason="same notice entered twice", operator="ops.qian")
+    first = returns.record(order.id, reason="bank notice 0311: account closed", operator="ops", code="R03")
+    again = returns.record(order.id, reason="same notice entered twice", operator="ops2")
     assert again == first and first.created_at == clock() and first.source == "operator"
     assert returns.of(order.id) == first
     assert _money(bench)["available"] == FUNDS and _money(bench)["paid_out"] == 0  # credited once
@@ -78,3 +79,21 @@ def test_a_return_needs_a_reason(bench: Bench) -> None:
     with pytest.raises(InvalidInput) as err:
         Returns(bench.engine).record(order.id, reason="  ", operator="ops")
     assert err.value.field == "reason" and Returns(bench.engine).all() == []
+
+
+def test_only_an_operator_enters_a_return_and_it_is_audited_once(bench: Bench, clock: Clock) -> None:
+    order = bench.routed("B9", recipient(AMOUNT), "success", random.Random(1))
+    bench.dispatcher.dispatch(order.id)
+    returns = Returns(bench.engine, clock=clock)
+    for who in ("alice", "nobody"):
+        with pytest.raises(NotPermitted, match=f"actor='{who}': may not act as operator"):
+            returns.record(order.id, reason="bank notice", operator=who)
+    assert returns.of(order.id) is None and _money(bench)["paid_out"] == AMOUNT
+    entered = returns.record(order.id, reason="bank notice 0311", operator="ops", code="R03")
+    returns.record(order.id, reason="entered again", operator="ops2")  # the same return: nothing more
+    with bench.store.transaction(write=False) as tx:
+        rows = [(e.actor, e.action, e.subject, e.before, e.after, e.reason) for e in entries(tx, action="order")]
+    assert rows == [
+        ("ops", "order.return", f"order:{order.id}", None,
+         {"return_id": entered.id, "amount": AMOUNT, "code": "R03"}, "bank notice 0311"),
+    ]  # fmt: skip

@@ -17,7 +17,7 @@ from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.store import Store
 from payout_core.validation import validate
 
-from .builders import Clock, recipient, run_threads
+from .builders import ADMIN, OPERATOR, Clock, hire_staff, new_key, recipient, run_threads
 
 PAN = "6222021234567890128"
 
@@ -25,17 +25,17 @@ PAN = "6222021234567890128"
 @pytest.fixture
 def shop(engine: PayoutEngine) -> PayoutEngine:
     """Auto-approving merchant with plenty of money; channels added per test."""
-    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
-    engine.deposit("m1", 10**10)
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12), actor=ADMIN)
+    engine.deposit("m1", 10**10, key=new_key(), actor=OPERATOR)
     return engine
 
 
 def add(
     engine: PayoutEngine, name: str, profile: str, *, weight: int = 1, funds: int = 10**9, active: bool = True
 ) -> None:
-    engine.add_channel(ChannelRoute(name=name, profile=profile, weight=weight, active=active))
+    engine.add_channel(ChannelRoute(name=name, profile=profile, weight=weight, active=active), actor=ADMIN)
     if funds:
-        engine.fund_channel(name, funds)
+        engine.fund_channel(name, funds, key=new_key(), actor=OPERATOR)
 
 
 def pick(routes: list[ChannelRoute], rng: random.Random) -> str:
@@ -114,7 +114,9 @@ def test_no_eligible_channel_keeps_order_approved_with_reason(shop: PayoutEngine
     assert "poor: channel balance 10 < 5000" in routed.route_failure
     assert shop.entries(order.id) == []
     assert shop.balance(merchant_account("m1", "frozen")) == 0
-    shop.fund_channel("poor", 10_000)  # money arrives: routing again succeeds and clears the reason
+    shop.fund_channel(
+        "poor", 10_000, key=new_key(), actor=OPERATOR
+    )  # money arrives: routing again succeeds and clears the reason
     again = shop.route(order.id, random.Random(0))
     assert (again.channel, again.route_failure) == ("poor", None)
     assert shop.balance(channel_account("poor", "in_flight")) == 5_000
@@ -134,8 +136,8 @@ def test_concurrent_routers_never_overdraw_a_channel(shop: PayoutEngine) -> None
 
 
 def test_merchant_without_funds_is_not_routed(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m1", approval="auto"))
-    engine.deposit("m1", 99)
+    engine.add_merchant(Merchant(id="m1", approval="auto"), actor=ADMIN)
+    engine.deposit("m1", 99, key=new_key(), actor=OPERATOR)
     add(engine, "ali", "alipay_bankcard")
     routed = engine.route(engine.submit("m1", "o", recipient(100)).id, random.Random(0))
     assert (routed.state, routed.channel, routed.route_failure) == ("approved", None, "merchant balance 99 < 100")
@@ -163,7 +165,7 @@ def test_refusals_name_bank_and_balance() -> None:
 
 def test_unknown_profile_refused_when_configured(engine: PayoutEngine) -> None:
     with pytest.raises(UnknownChannel):
-        engine.add_channel(ChannelRoute(name="x", profile="no_such_profile"))
+        engine.add_channel(ChannelRoute(name="x", profile="no_such_profile"), actor=ADMIN)
 
 
 # --- a channel's own per-card daily limit (wechat_bank: 20,000 CNY to one card per channel account per day) ---------
@@ -218,12 +220,12 @@ def test_the_next_business_day_starts_afresh(shop: PayoutEngine, clock: Clock) -
 
 
 def test_a_freeze_refused_for_the_merchants_funds_counts_nothing(engine: PayoutEngine) -> None:
-    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
-    engine.deposit("m1", 1_000)
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12), actor=ADMIN)
+    engine.deposit("m1", 1_000, key=new_key(), actor=OPERATOR)
     add(engine, "wx", "wechat_bank")
     short = engine.route(engine.submit("m1", "a", recipient(5_000)).id, random.Random(0))
     assert short.route_failure == "merchant balance 1000 < 5000"
-    engine.deposit("m1", 10**8)
+    engine.deposit("m1", 10**8, key=new_key(), actor=OPERATOR)
     full = engine.route(engine.submit("m1", "b", recipient(WX_CARD_DAY)).id, random.Random(0))
     assert full.channel == "wx"  # had the refused 5,000 stayed counted, the card's day would be over its limit
 
@@ -260,12 +262,13 @@ class RaceAtCall:
 
 
 def test_a_rival_route_between_read_and_count_refuses_the_freeze(store: Store, clock: Clock) -> None:
+    hire_staff(store, clock)
     racing = RaceAtCall(PayoutEngine(store, clock=clock), 2, 1_000_000)  # call 1 checks the route's profile at
     # add_channel; call 2 weighs wx after the unlocked read
     engine = PayoutEngine(store, clock=clock, profiles=racing)
     racing.engine = engine
-    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12))
-    engine.deposit("m1", 10**10)
+    engine.add_merchant(Merchant(id="m1", approval="auto", per_card_daily_limit=10**12), actor=ADMIN)
+    engine.deposit("m1", 10**10, key=new_key(), actor=OPERATOR)
     add(engine, "wx", "wechat_bank")
     late = engine.route(engine.submit("m1", "late", recipient(1_500_000)).id, random.Random(0))
     assert late.channel is None and f"card daily limit {WX_CARD_DAY}: 1000000 used today" in (late.route_failure or "")
@@ -281,7 +284,7 @@ def test_a_route_change_elsewhere_is_followed_at_once(shop: PayoutEngine, store:
     add(shop, "wx", "wechat_bank", weight=1)
     assert shop.route(shop.submit("m1", "a", recipient(100)), random.Random(0)).channel == "ali"  # copy read
     admin = PayoutEngine(store, clock=clock)  # another process reconfigures the routes
-    admin.add_channel(ChannelRoute(name="ali", profile="alipay_bankcard", weight=1000, active=False))
+    admin.add_channel(ChannelRoute(name="ali", profile="alipay_bankcard", weight=1000, active=False), actor=ADMIN)
     for i in range(5):
         assert shop.route(shop.submit("m1", f"b{i}", recipient(100)), random.Random(i)).channel == "wx"
     add(admin, "new", "lianlian", weight=10**6)

@@ -239,7 +239,6 @@ class Bank(msgspec.Struct, frozen=True, kw_only=True):
         str | None, doc("联行号 of the head office.", "102100099996", pattern=CNAPS_PATTERN)
     ] = None
     unionpay_prefixes: Annotated[tuple[str, ...], doc("UnionPay institution-code prefixes (4 digits).", ["0102"])] = ()
-    wechat_code: Annotated[str | None, doc("The bank's code in WeChat Pay's bank list.", "1002")] = None
     other_codes: Annotated[
         tuple[str, ...], doc("Codes other systems use for this bank: accepted on input, never answered.", ["ICBKCN"])
     ] = ()

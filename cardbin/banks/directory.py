@@ -121,7 +121,6 @@ def _bank(code: str, row: dict[str, str]) -> Bank:
         cnaps_category=_cell(row, "cnaps_category"),
         head_office_cnaps=_cell(row, "head_office_cnaps"),
         unionpay_prefixes=_split(row.get("unionpay_prefixes")),
-        wechat_code=_cell(row, "wechat_code"),
         other_codes=_split(row.get("other_codes")),
         group=_cell(row, "group"),
         seat_city_code=_cell(row, "seat_city_code"),

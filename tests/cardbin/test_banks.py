@@ -39,13 +39,13 @@ def test_every_head_office_code_is_valid() -> None:
 def test_curated_cells_win_over_generated(tmp_path: Path) -> None:
     gen = tmp_path / "g.csv"
     cur = tmp_path / "c.csv"
-    header = "code,name,aliases,cnaps_category,head_office_cnaps,unionpay_prefixes,wechat_code\n"
-    gen.write_text(header + "XB,X银行,,313,,,\nYB,Y银行,,,,,\n", encoding="utf-8")
-    cur.write_text(header + "XB,,,,,0999,7777\nZB,Z银行,,402,,,\n", encoding="utf-8")
+    header = "code,name,aliases,cnaps_category,head_office_cnaps,unionpay_prefixes\n"
+    gen.write_text(header + "XB,X银行,,313,,\nYB,Y银行,,,,\n", encoding="utf-8")
+    cur.write_text(header + "XB,,,,,0999\nZB,Z银行,,402,,\n", encoding="utf-8")
     d = load_directory(gen, cur)
     xb = d.by_code("XB")
     assert xb is not None
-    assert (xb.name, xb.cnaps_category, xb.unionpay_prefixes, xb.wechat_code) == ("X银行", "313", ("0999",), "7777")
+    assert (xb.name, xb.cnaps_category, xb.unionpay_prefixes) == ("X银行", "313", ("0999",))
     assert d.by_code("ZB") is not None and d.by_code("YB") is not None
 
 

@@ -37,6 +37,7 @@ from payout_core.orders import Merchant, PayoutEngine
 from payout_core.recipient import Recipient
 from payout_core.routing import ChannelRoute
 from payout_core.store import Store, open_store
+from tests.fakechannel.keys import ensure_keys
 from tests.fakechannel.staff import ADMIN, OPERATOR, hire_staff, new_key
 
 CHANNELS = (("ali-1", "alipay_bankcard", 5), ("ll-1", "lianlian", 3), ("bf-1", "baofoo", 1), ("al-1", "allinpay", 1))
@@ -223,6 +224,7 @@ def main() -> None:
         "--batch", type=int, default=1, help="approve and route this many at a time (approve_many, route_many)"
     )
     args = parser.parse_args()
+    ensure_keys()  # before any worker process starts: they inherit the keys
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     print(
         f"orders/round={args.orders} merchants={args.merchants} batch={args.batch} processes={args.processes}"

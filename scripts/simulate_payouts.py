@@ -53,6 +53,7 @@ from payout_core.review import Resolution, ReviewDesk
 from payout_core.store import Store, open_store
 from tests.fakechannel import FAKE_RULES, FakeChannel, FakeChannelAdapter, OrderRecord, Scenario, running_fake_channel
 from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.keys import ensure_keys
 from tests.fakechannel.staff import OPERATOR
 from tests.fakechannel.statement import FAKE_CSV, FAKE_XLSX, statement_file
 
@@ -626,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
+    ensure_keys()
 
     started = time.perf_counter()
     # The crashes simulated are process crashes, not power loss: a RAM-backed SQLite file keeps fsync out of the run.

@@ -11,7 +11,7 @@ from payout_core.dispatch.errors import (
     StaleAttempt,
     UnknownAttempt,
 )
-from payout_core.dispatch.evidence import Evidence, Exchange, mask_account, masked_exchange
+from payout_core.dispatch.evidence import Evidence, Exchange, masked_exchange, masked_outcome
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded, classify
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import Attempt, evidence_of, find_attempt
@@ -50,8 +50,8 @@ __all__ = [
     "evidence_of",
     "find_attempt",
     "load_verifier",
-    "mask_account",
     "masked_exchange",
+    "masked_outcome",
     "new_client",
     "no_checkpoint",
     "recover",

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import msgspec
 
+from cardbin.redact import redact
 from payout_core.channels import ChannelProfile
 from payout_core.dispatch.outcome import Outcome, Pending, classify
 from payout_core.dispatch.signature import Verifier
@@ -94,6 +95,7 @@ class AnswerReader:
         return None
 
     def _unverified(self, expected: Expected, why: str, code: str | None) -> Pending:
+        why = redact(why, keep=(expected.order_no,))  # it may quote what a hostile answer said
         alerts.error(
             "channel account %s: unverified answer about order %s: %s; kept as evidence, the order stays in progress",
             self.account,

@@ -19,7 +19,7 @@ from payout_core.differences.items import ItemKind, NewItem, open_items
 from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout, call
 from payout_core.dispatch.answer import AnswerReader, Expected, alerts
 from payout_core.dispatch.errors import NoAdapter, NotInProgress, StaleAttempt
-from payout_core.dispatch.evidence import Evidence, Exchange, ExchangeKind, masked_exchange
+from payout_core.dispatch.evidence import Evidence, Exchange, ExchangeKind, masked_exchange, masked_outcome
 from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Succeeded
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import (
@@ -195,7 +195,7 @@ class Dispatcher:
             order_id=order.id,
             channel=attempt.channel,
             channel_order_no=attempt.channel_order_no,
-            exchange=masked_exchange(ex, order.recipient.account_no),
+            exchange=ex,
             outcome=outcome,
         )
 
@@ -293,12 +293,15 @@ class Dispatcher:
             raise StaleAttempt(attempt.order_id, attempt.status)
 
     def _call(self, order: Order, kind: ExchangeKind, request: ChannelRequest) -> tuple[Exchange, Outcome]:
+        """One exchange and what it means, masked (cardbin.redact) before anything keeps, logs or shows it."""
         assert order.channel is not None and order.channel_order_no is not None  # _adapter checked routing
         expected = Expected(order.channel_order_no, order.amount)
         reader = self._readers[order.channel]
-        return call(
+        ex, outcome = call(
             self._client, self._adapter(order), kind, request, reader=reader, expected=expected, clock=self._clock
         )
+        keep = (order.channel_order_no, order.merchant_order_no)
+        return masked_exchange(ex, keep=keep), masked_outcome(outcome, keep=keep)
 
     def _adapter(self, order: Order) -> ChannelAdapter:
         adapter = None if order.channel is None else self._adapters.get(order.channel)

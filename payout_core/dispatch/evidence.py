@@ -1,4 +1,4 @@
-"""Evidence: every channel exchange kept as operations staff will need to see it, with the card number masked.
+"""Evidence: every channel exchange kept as operations staff will need to see it, personal numbers masked.
 
 The first dispatch answer and every query answer are stored, whatever they were, because a dispute months later
 is settled by what the channel said at the time, not by what our order row says now.
@@ -6,26 +6,16 @@ is settled by what the channel said at the time, not by what our order row says 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
 import msgspec
 
-from cardbin.pan import mask
-from payout_core.dispatch.outcome import Outcome
+from cardbin.redact import redact
+from payout_core.dispatch.outcome import Outcome, Succeeded
 
 ExchangeKind = Literal["dispatch", "resend", "query"]
-
-
-def mask_account(text: str, account_no: str) -> str:
-    """`text` with the recipient's account number masked wherever it appears, as typed or as bare digits.
-
-    Replacing the exact value (rather than every long digit run) keeps order numbers and amounts readable.
-    """
-    for form in {account_no, "".join(c for c in account_no if c.isdigit())}:
-        if len(form) > 4:
-            text = text.replace(form, mask(form))
-    return text
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,13 +42,26 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True):
     outcome: Outcome
 
 
-def masked_exchange(exchange: Exchange, account_no: str) -> Exchange:
-    """The exchange as it may be stored or shown: no full account number in any body or error text."""
+def masked_exchange(exchange: Exchange, *, keep: Sequence[str]) -> Exchange:
+    """The exchange as it may be stored, logged or shown: every card, 身份证 and mobile number masked in the URL,
+    the bodies and the error text, however it was spelt (cardbin.redact); `keep` (our order numbers: a merchant's
+    may be all digits) stays whole."""
+
+    def clean(text: str) -> str:
+        return redact(text, keep=keep)
+
     return msgspec.structs.replace(
         exchange,
-        request_body=mask_account(exchange.request_body, account_no),
-        response_body=None if exchange.response_body is None else mask_account(exchange.response_body, account_no),
-        transport_error=None
-        if exchange.transport_error is None
-        else mask_account(exchange.transport_error, account_no),
+        url=clean(exchange.url),
+        request_body=clean(exchange.request_body),
+        response_body=None if exchange.response_body is None else clean(exchange.response_body),
+        transport_error=None if exchange.transport_error is None else clean(exchange.transport_error),
     )
+
+
+def masked_outcome(outcome: Outcome, *, keep: Sequence[str]) -> Outcome:
+    """The outcome with its reason (the channel's own message, or why an answer did not count) masked as the
+    exchange is: the reason goes into evidence, the order's row, items and alerts."""
+    if isinstance(outcome, Succeeded):
+        return outcome
+    return msgspec.structs.replace(outcome, reason=redact(outcome.reason, keep=keep))

@@ -37,7 +37,8 @@ class Transfer(msgspec.Struct, frozen=True):
 
     def __post_init__(self) -> None:
         if type(self.amount) is not int or not 0 < self.amount <= MAX_FEN:
-            raise InvalidInput("amount", str(self.amount), f"a transfer moves an integer number of fen, 1 to {MAX_FEN}")
+            rule = f"a transfer moves an integer number of fen, 1 to {MAX_FEN:,}"
+            raise InvalidInput("amount", str(self.amount), rule)
         if self.source == self.dest:
             raise InvalidInput("dest", self.dest, "a transfer moves money between two different accounts")
 

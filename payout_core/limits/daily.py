@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
 from cardbin.pan import PAN_MAX_LENGTH, PAN_MIN_LENGTH, fold, mask
+from payout_core.keys import Keyring
 from payout_core.ledger import MAX_FEN
 from payout_core.limits.errors import LimitExceeded
 from payout_core.store import Tx
@@ -13,12 +13,13 @@ from payout_core.store import Tx
 Scope = Literal["card", "merchant"]
 
 
-def card_key(account_no: str) -> str:
-    """A stable key for a card or account however it was typed, without storing the number a second time."""
+def card_key(keys: Keyring, account_no: str) -> str:
+    """A stable key for a card or account however it was typed, without storing the number a second time: an HMAC
+    under the keyring's card-key secret, so it cannot be reversed by trying the cards of a BIN."""
     digits = fold(account_no)  # a card number as cardbin.pan.normalize_pan reads it
     if not (digits.isascii() and digits.isdigit() and PAN_MIN_LENGTH <= len(digits) <= PAN_MAX_LENGTH):
         digits = "".join(account_no.split())  # any other account number: only its spaces go
-    return hashlib.sha256(digits.encode()).hexdigest()
+    return keys.card_key(digits)
 
 
 def release(tx: Tx, scope: Scope, merchant_id: str, subject: str, *, day: str, amount: int) -> None:

@@ -17,6 +17,7 @@ import msgspec
 from payout_core.audit import AUTO, check_actor_id, record, require_role, role_explained, role_refusal
 from payout_core.channels import ChannelProfile, channel
 from payout_core.errors import InvalidInput
+from payout_core.keys import Keyring
 from payout_core.ledger import (
     CHANNEL_FUNDING,
     MAX_FEN,
@@ -93,7 +94,7 @@ Refused = (BrokenLink, ConstraintViolation)
 def _check_submission(merchant_order_no: str, recipient: Recipient) -> None:
     _require_text("merchant_order_no", merchant_order_no, MAX_ORDER_NO_LENGTH)
     if type(recipient.amount) is not int or not 0 < recipient.amount <= MAX_FEN:
-        raise InvalidInput("amount", str(recipient.amount), f"must be an integer number of fen, 1 to {MAX_FEN}")
+        raise InvalidInput("amount", str(recipient.amount), f"must be an integer number of fen, 1 to {MAX_FEN:,}")
 
 
 def _require_text(field: str, value: str | None, max_length: int = 256) -> str:
@@ -113,8 +114,12 @@ class PayoutEngine:
         profiles: Callable[[str], ChannelProfile] = channel,
         channel_order_prefix: str = "PO",
         fast_intake: bool = False,
+        keys: Keyring | None = None,
     ) -> None:
-        """fast_intake: submit, approve and route commit without waiting for the disk flush.
+        """keys: what seals each order's recipient (card, ID and mobile numbers) and keys its card for the limits;
+        by default the environment's (keys.Keyring.from_env: none configured refuses to start).
+
+        fast_intake: submit, approve and route commit without waiting for the disk flush.
 
         A crash may then forget the last moments of intake (the merchant's retry with the same order number
         recreates the order), but never an order that was sent: mark_dispatching commits durably before any
@@ -122,12 +127,13 @@ class PayoutEngine:
         disk flush per transaction on hot merchant and channel accounts.
         """
         self.store = store
+        self.keys = keys or Keyring.from_env()
         self._intake_durable = not fast_intake
         self._clock = clock
         self._profiles = profiles
         self._channel_profiles: dict[str, ChannelProfile] = {}  # by channel account; forgotten by add_channel
         self._router = Router(
-            store, profiles=profiles, channel_order_prefix=channel_order_prefix, durable=not fast_intake
+            store, self.keys, profiles=profiles, channel_order_prefix=channel_order_prefix, durable=not fast_intake
         )
 
     def _run(self, tx: Tx | None, work: Callable[[Tx], T], *, durable: bool = True) -> T:
@@ -355,10 +361,11 @@ class PayoutEngine:
                         require_role(t, submitter, "submitter")
                     elif client_ip is None:
                         require_no_allowlist(t, merchant_id)
-                    key = card_key(recipient.account_no)
+                    key = card_key(self.keys, recipient.account_no)
                     inserted.append(
                         table.insert(
                             t,
+                            self.keys,
                             merchant_id,
                             merchant_order_no,
                             recipient,
@@ -394,7 +401,7 @@ class PayoutEngine:
                 raise refused_role
             if submitter is None and client_ip is None and merchant.ip_allowlist:
                 raise CallerNotAllowed(merchant_id, None)
-            existing = table.find(t, merchant_id, merchant_order_no)
+            existing = table.find(t, self.keys, merchant_id, merchant_order_no)
             if existing is not None:
                 changed = table.differing_fields(existing, recipient)
                 if changed:
@@ -404,7 +411,7 @@ class PayoutEngine:
                 t,
                 merchant_id,
                 recipient.account_no,
-                key=card_key(recipient.account_no),
+                key=card_key(self.keys, recipient.account_no),
                 day=day,
                 amount=recipient.amount,
                 per_card=merchant.per_card_daily_limit,
@@ -421,7 +428,16 @@ class PayoutEngine:
         fields: dict[str, object] = {"approver": approver, "approved_at": at}
         if approver == AUTO:
             db = self.store if tx is None else tx
-            moved = table.move(db, "approve", order_id, at, fields, guard="auto_merchant", durable=self._intake_durable)
+            moved = table.move(
+                db,
+                self.keys,
+                "approve",
+                order_id,
+                at=at,
+                fields=fields,
+                guard="auto_merchant",
+                durable=self._intake_durable,
+            )
             return moved if moved is not None else self._refused_move("approve", order_id, AUTO, tx)
         return self._decide(tx, _Decision("approve", order_id, approver, "", fields, now))
 
@@ -440,7 +456,9 @@ class PayoutEngine:
             moves = []
             for order_id in order_ids:
                 with batch.transaction() as t:
-                    moves.append(table.move_later(t, "approve", order_id, at, fields, guard="auto_merchant"))
+                    moves.append(
+                        table.move_later(t, self.keys, "approve", order_id, at=at, fields=fields, guard="auto_merchant")
+                    )
         approved = [move.get() for move in moves]
         return [o if o is not None else self.get(i) for i, o in zip(order_ids, approved, strict=True)]
 
@@ -562,22 +580,39 @@ class PayoutEngine:
 
         return self._run(tx, fail)
 
+    # --- personal data at rest -------------------------------------------------------------------------------
+
+    def rewrap(self, *, batch: int = 500) -> int:
+        """Seal every stored recipient under the keyring's current data key (`payout-core keys rewrap`, after a
+        new key was listed first); how many were sealed again. Each batch is one transaction; a run stopped
+        half-way, or repeated, is simply run again. A recipient no listed key opens raises UnreadableData."""
+        done = after = 0
+        while True:
+            with self.store.transaction(write=False) as t:
+                stale = table.stale_recipients(t, self.keys, after=after, limit=batch)
+            if not stale:
+                return done
+            with self.store.transaction() as t:
+                for row in stale:
+                    table.reseal(t, self.keys, row)
+            done, after = done + len(stale), stale[-1].order_id
+
     # --- reads ----------------------------------------------------------------------------------------------
 
     def get(self, order_id: int, *, tx: Tx | None = None) -> Order:
-        order = self._run(tx, lambda t: table.get(t, order_id))
+        order = self._run(tx, lambda t: table.get(t, self.keys, order_id))
         if order is None:
             raise UnknownOrder(order_id)
         return order
 
     def find(self, merchant_id: str, merchant_order_no: str, *, tx: Tx | None = None) -> Order | None:
-        return self._run(tx, lambda t: table.find(t, merchant_id, merchant_order_no))
+        return self._run(tx, lambda t: table.find(t, self.keys, merchant_id, merchant_order_no))
 
     def orders_in(
         self, state: OrderState, *, routed: bool | None = None, limit: int = 1000, tx: Tx | None = None
     ) -> list[Order]:
         """Orders in `state` (only routed ones, only unrouted ones, or either), oldest first."""
-        return self._run(tx, lambda t: table.in_state(t, state, routed=routed, limit=limit))
+        return self._run(tx, lambda t: table.in_state(t, self.keys, state, routed=routed, limit=limit))
 
     def awaiting_route(self, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
         """Approved orders without a channel yet, oldest first: a router worker's next `route_many` batch."""
@@ -614,11 +649,11 @@ class PayoutEngine:
         written and IllegalTransition says so (UnknownOrder when there is no order)."""
         move = LIFECYCLE[action]
         if tx is None and move.posting is None and not move.gives_back_limits:
-            moved = table.move(self.store, action, order_id, at, fields, durable=durable)
+            moved = table.move(self.store, self.keys, action, order_id, at=at, fields=fields, durable=durable)
             return moved if moved is not None else self._refused_move(action, order_id, None, None)
 
         def work(t: Tx) -> Order:
-            order = table.move(t, action, order_id, at, fields)
+            order = table.move(t, self.keys, action, order_id, at=at, fields=fields)
             if order is None:
                 self._refused_move(action, order_id, None, t)
             self._money_of_move(t, action, order, at)
@@ -665,7 +700,7 @@ class PayoutEngine:
         require_role(t, d.actor, move.role)
         at = to_micros(d.now)
         guard: table.Guard = "not_submitter" if d.action == "approve" else None
-        moved = table.move_link(t, d.action, d.order_id, at, d.fields, guard=guard, by=d.actor)
+        moved = table.move_link(t, self.keys, d.action, d.order_id, at=at, fields=d.fields, guard=guard, by=d.actor)
         if before is not None:
             self._money_of_move(t, d.action, msgspec.structs.replace(before, state=move.target), at)
         else:
@@ -710,7 +745,7 @@ class PayoutEngine:
         raise IllegalTransition(order_id, current.state, action, LIFECYCLE[action].rule)
 
     def _give_back_limits(self, t: Tx, order: Order) -> None:
-        key = card_key(order.recipient.account_no)
+        key = order.card_key
         release_order(t, order.merchant_id, key, day=order.business_day, amount=order.amount)
         if order.channel is not None and order.card_limit_day is not None:
             release_card_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)

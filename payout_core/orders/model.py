@@ -67,6 +67,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     # The business day its channel's per-card daily limit counted it (given back if it fails); None: no such limit.
     card_limit_day: str | None = None
     submitted_by: str | None = None  # the actor who entered it; None: the merchant's API
+    card_key: str = ""  # what the limits count the payee's card by (limits.card_key: an HMAC, not the number)
 
     def __repr__(self) -> str:
         return (

@@ -19,8 +19,9 @@ import msgspec
 
 from payout_core.channels import ChannelProfile
 from payout_core.errors import InvalidInput
+from payout_core.keys import Keyring
 from payout_core.ledger import balances, channel_account, merchant_account, post
-from payout_core.limits import card_key, card_uses, count_card_use
+from payout_core.limits import card_uses, count_card_use
 from payout_core.orders import table
 from payout_core.orders.errors import IllegalTransition, UnknownOrder
 from payout_core.orders.lifecycle import LIFECYCLE, allows, order_transfers
@@ -52,7 +53,13 @@ class Router:
     """The engine's routing; it keeps the copy of the active routes, read again after a change refused a chain."""
 
     def __init__(
-        self, store: Store, *, profiles: Callable[[str], ChannelProfile], channel_order_prefix: str, durable: bool
+        self,
+        store: Store,
+        keys: Keyring,
+        *,
+        profiles: Callable[[str], ChannelProfile],
+        channel_order_prefix: str,
+        durable: bool,
     ) -> None:
         if not channel_order_prefix or channel_order_prefix[-1].isdigit():
             # A channel order number is the prefix and the order id, unpadded: a run of 12 or more digits reads as a
@@ -60,6 +67,7 @@ class Router:
             # Ids stay below 12 digits (10^11 orders); a prefix ending in a digit would join the run.
             raise InvalidInput("channel_order_prefix", channel_order_prefix, "must end with a letter or a symbol")
         self.store = store
+        self._keys = keys
         self._profiles = profiles
         self._prefix = channel_order_prefix
         self._durable = durable
@@ -108,7 +116,7 @@ class Router:
         """The orders (and the routes, when the copy was dropped) in one round trip; then, once a chain was refused,
         the balances and the cards' use in another."""
         with self.store.transaction(write=False, durable=self._durable) as t:
-            found = table.by_ids(t, ids)
+            found = table.by_ids(t, self._keys, ids)
             routes = routing_table(t) if self._routing is None else None
         if routes is not None:
             self._routing = routes.get()
@@ -120,7 +128,7 @@ class Router:
         accounts |= {channel_account(r.name, "available") for r in table_now.routes}
         with self.store.transaction(write=False, durable=self._durable) as t:
             amounts = balances(t, sorted(accounts))
-            uses = card_uses(t, sorted({card_key(o.recipient.account_no) for o in current.values()}), day)
+            uses = card_uses(t, sorted({o.card_key for o in current.values()}), day)
         return current, table_now, _Money(amounts.get(), uses.get())
 
     def _plan(
@@ -145,7 +153,7 @@ class Router:
             if funds < order.amount:
                 failed = f"merchant balance {funds} < {order.amount}"
                 return _Plan(msgspec.structs.replace(order, route_failure=failed, updated_at=when), None, None)
-        key = card_key(order.recipient.account_no)
+        key = order.card_key
 
         def refused(route: ChannelRoute) -> list[str]:
             profile = self._profiles(route.profile)
@@ -206,7 +214,6 @@ class Router:
         )
         require_current(t, routes)
         if plan.card_limit is not None:
-            key = card_key(order.recipient.account_no)
-            count_card_use(t, chosen.name, key, day=day, amount=order.amount, limit=plan.card_limit)
+            count_card_use(t, chosen.name, order.card_key, day=day, amount=order.amount, limit=plan.card_limit)
         transfers = order_transfers("freeze", order.merchant_id, chosen.name, order.amount)
         post(t, transfers, kind="freeze", at=at, order_id=order.id)

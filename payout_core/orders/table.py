@@ -6,12 +6,13 @@ its sources, so a move that finds no row was refused by the table, never half do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import msgspec
 
+from payout_core.keys import Keyring
 from payout_core.orders.lifecycle import LIFECYCLE, Action, OrderState
 from payout_core.orders.model import Order
 from payout_core.recipient import Recipient
@@ -20,7 +21,7 @@ from payout_core.store import Later, Row, Store, Tx, from_micros
 _COLUMNS = (
     "id, merchant_id, merchant_order_no, amount, recipient, state, business_day, channel, channel_order_no,"
     " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
-    " dispatched_at, finished_at, card_limit_day, submitted_by"
+    " dispatched_at, finished_at, card_limit_day, submitted_by, card_key"
 )
 # What a move may set besides the state (and updated_at): column names never come from callers' text.
 _MOVABLE = frozenset(
@@ -44,11 +45,55 @@ _ROUTED = {None: "", True: " AND channel IS NOT NULL", False: " AND channel IS N
 _decode_recipient = msgspec.json.Decoder(Recipient).decode
 
 
-def encode_recipient(recipient: Recipient) -> str:
-    return msgspec.json.encode(recipient).decode()
+def _context(merchant_id: str, merchant_order_no: str) -> str:
+    """What a sealed recipient is bound to: its order's idempotency key (never changes), so it opens nowhere else."""
+    return f"orders.recipient:{merchant_id}:{merchant_order_no}"
 
 
-def _order(row: Row) -> Order:
+def seal_recipient(keys: Keyring, merchant_id: str, merchant_order_no: str, recipient: Recipient) -> str:
+    """The recipient as stored: its JSON sealed (AES-GCM) under the keyring's current data key."""
+    return keys.seal(msgspec.json.encode(recipient), _context(merchant_id, merchant_order_no))
+
+
+def open_recipient(
+    keys: Keyring, merchant_id: str, merchant_order_no: str, stored: str, *, legacy: bool = False
+) -> Recipient:
+    """A stored recipient read back. A plain JSON object (written before recipients were sealed) is read only by
+    `reseal` (`payout-core keys rewrap`): anywhere else it is UnreadableData, or whoever can write the table could
+    put a payee of their own into an order without any key."""
+    if legacy and stored.startswith("{"):
+        return _decode_recipient(stored)
+    return _decode_recipient(keys.open(stored, _context(merchant_id, merchant_order_no)))
+
+
+class StoredRecipient(NamedTuple):
+    order_id: int
+    merchant_id: str
+    merchant_order_no: str
+    stored: str
+
+
+def stale_recipients(tx: Tx, keys: Keyring, *, after: int, limit: int) -> list[StoredRecipient]:
+    """Orders after id `after` whose recipient is not sealed under the current key (an older key's, or written
+    before recipients were sealed), by id."""
+    prefix = keys.current_prefix
+    sql = (
+        "SELECT id, merchant_id, merchant_order_no, recipient FROM orders"
+        " WHERE id > ? AND SUBSTR(recipient, 1, CAST(? AS INTEGER)) <> ? ORDER BY id LIMIT ?"
+    )
+    return [StoredRecipient(int(i), m, n, r) for i, m, n, r in tx.all(sql, (after, len(prefix), prefix, limit))]
+
+
+def reseal(tx: Tx, keys: Keyring, row: StoredRecipient) -> None:
+    """A link: the recipient sealed again under the current key, if it is still what was read (a rewrap running
+    at the same time breaks the link, and that batch is simply run again)."""
+    recipient = open_recipient(keys, row.merchant_id, row.merchant_order_no, row.stored, legacy=True)
+    sealed = seal_recipient(keys, row.merchant_id, row.merchant_order_no, recipient)
+    sql = "UPDATE orders SET recipient = ? WHERE id = ? AND recipient = ?"
+    tx.send(sql, (sealed, row.order_id, row.stored), rows=1, link="rewrap: reseal the recipient")
+
+
+def _order(row: Row, keys: Keyring) -> Order:
     (oid, mid, mno, amount, recipient, state, day, channel, cno, approver, route_failure, code, reason, operator) = row[
         :14
     ]
@@ -61,7 +106,7 @@ def _order(row: Row) -> Order:
         merchant_id=mid,
         merchant_order_no=mno,
         amount=int(amount),
-        recipient=_decode_recipient(recipient),
+        recipient=open_recipient(keys, mid, mno, recipient),
         state=state,
         business_day=day,
         channel=channel,
@@ -79,11 +124,12 @@ def _order(row: Row) -> Order:
         finished_at=finished,
         card_limit_day=row[20],
         submitted_by=row[21],
+        card_key=row[22],
     )
 
 
-def _first(rows: list[Row]) -> Order | None:
-    return _order(rows[0]) if rows else None
+def _first(keys: Keyring) -> Callable[[list[Row]], Order | None]:
+    return lambda rows: _order(rows[0], keys) if rows else None
 
 
 def differing_fields(stored: Order, recipient: Recipient) -> list[str]:
@@ -97,6 +143,7 @@ def differing_fields(stored: Order, recipient: Recipient) -> list[str]:
 
 def insert(
     tx: Tx,
+    keys: Keyring,
     merchant_id: str,
     merchant_order_no: str,
     recipient: Recipient,
@@ -112,9 +159,19 @@ def insert(
         "INSERT INTO orders (merchant_id, merchant_order_no, amount, recipient, card_key, business_day, state,"
         " created_at, updated_at, submitted_by) SELECT id, ?, ?, ?, ?, ?, 'created', ?, ?, ? FROM merchants"
         f" WHERE id = ? RETURNING {_COLUMNS}",
-        (merchant_order_no, recipient.amount, encode_recipient(recipient), key, day, at, at, submitted_by, merchant_id),
+        (
+            merchant_order_no,
+            recipient.amount,
+            seal_recipient(keys, merchant_id, merchant_order_no, recipient),
+            key,
+            day,
+            at,
+            at,
+            submitted_by,
+            merchant_id,
+        ),
     )
-    return rows.decoded(_first)
+    return rows.decoded(_first(keys))
 
 
 # Who may make a move, as a condition on the row: a person other than the order's submitter (maker-checker), or
@@ -150,11 +207,12 @@ def _move_params(
 
 def move(
     db: Tx | Store,
+    keys: Keyring,
     action: Action,
     order_id: int,
+    *,
     at: int,
     fields: dict[str, object],
-    *,
     durable: bool = True,
     guard: Guard = None,
     by: str | None = None,
@@ -164,25 +222,27 @@ def move(
     Store (not a Tx), the move is a transaction of its own statement."""
     sql, params = _move_params(action, order_id, at, fields, guard=guard, by=by, returning=True)
     row = db.one(sql, params, durable=durable) if isinstance(db, Store) else db.one(sql, params)
-    return None if row is None else _order(row)
+    return None if row is None else _order(row, keys)
 
 
 def move_later(
-    tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object], *, guard: Guard = None
+    tx: Tx, keys: Keyring, action: Action, order_id: int, *, at: int, fields: dict[str, object], guard: Guard = None
 ) -> Later[Order | None]:
     """`move`, sent ahead (the moves of a batch)."""
     sql, params = _move_params(action, order_id, at, fields, guard=guard, by=None, returning=True)
-    return tx.defer(sql, params).decoded(_first)
+    return tx.defer(sql, params).decoded(_first(keys))
 
 
 def move_link(
-    tx: Tx, action: Action, order_id: int, at: int, fields: dict[str, object], *, guard: Guard, by: str
+    tx: Tx, keys: Keyring, action: Action, order_id: int, *, at: int, fields: dict[str, object], guard: Guard, by: str
 ) -> Later[Order]:
     """`move` as a link of `tx`'s write chain (a refused move fails the whole chain, its audit row included); the
     order as it then is, read with the next round trip."""
     sql, params = _move_params(action, order_id, at, fields, guard=guard, by=by, returning=False)
     tx.send(sql, params, rows=1, link=f"{action}: move the order")
-    return tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)).decoded(lambda rows: _order(rows[0]))
+    return tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)).decoded(
+        lambda rows: _order(rows[0], keys)
+    )
 
 
 def claim(tx: Tx, order_id: int, *, channel: str, channel_order_no: str, card_limit_day: str | None, at: int) -> None:
@@ -212,40 +272,40 @@ def note_route_failure(tx: Tx, order_id: int, reason: str, at: int) -> None:
 # --- reads ----------------------------------------------------------------------------------------------------------
 
 
-def get(tx: Tx, order_id: int) -> Order | None:
-    return _first(tx.all(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)))
+def get(tx: Tx, keys: Keyring, order_id: int) -> Order | None:
+    return _first(keys)(tx.all(f"SELECT {_COLUMNS} FROM orders WHERE id = ?", (order_id,)))
 
 
-def find(tx: Tx, merchant_id: str, merchant_order_no: str) -> Order | None:
+def find(tx: Tx, keys: Keyring, merchant_id: str, merchant_order_no: str) -> Order | None:
     sql = f"SELECT {_COLUMNS} FROM orders WHERE merchant_id = ? AND merchant_order_no = ?"
-    return _first(tx.all(sql, (merchant_id, merchant_order_no)))
+    return _first(keys)(tx.all(sql, (merchant_id, merchant_order_no)))
 
 
-def in_state(tx: Tx, state: OrderState, *, routed: bool | None = None, limit: int) -> list[Order]:
+def in_state(tx: Tx, keys: Keyring, state: OrderState, *, routed: bool | None = None, limit: int) -> list[Order]:
     """Orders in `state` (routed or not, or either), oldest first."""
     sql = f"SELECT {_COLUMNS} FROM orders WHERE state = ?{_ROUTED[routed]} ORDER BY id LIMIT ?"
-    return [_order(r) for r in tx.all(sql, (state, limit))]
+    return [_order(r, keys) for r in tx.all(sql, (state, limit))]
 
 
-def by_channel_order_nos(tx: Tx, channel: str, numbers: Sequence[str]) -> dict[str, Order]:
+def by_channel_order_nos(tx: Tx, keys: Keyring, channel: str, numbers: Sequence[str]) -> dict[str, Order]:
     """The orders routed to `channel` under these channel order numbers (a statement's lines), by number."""
     found: dict[str, Order] = {}
     for start in range(0, len(numbers), 500):
         chunk = numbers[start : start + 500]
         marks = ", ".join(["?"] * len(chunk))
         sql = f"SELECT {_COLUMNS} FROM orders WHERE channel = ? AND channel_order_no IN ({marks})"
-        found |= {o.channel_order_no or "": o for o in map(_order, tx.all(sql, [channel, *chunk]))}
+        found |= {o.channel_order_no or "": o for o in (_order(r, keys) for r in tx.all(sql, [channel, *chunk]))}
     return found
 
 
-def finished_in(tx: Tx, channel: str, state: OrderState, start: int, end: int) -> list[Order]:
-    """Orders of `channel` that reached `state` in [start, end) (microseconds): a business day's finished payouts."""
+def finished_in(tx: Tx, keys: Keyring, channel: str, state: OrderState, window: tuple[int, int]) -> list[Order]:
+    """Orders of `channel` that reached `state` in `window` [start, end) (microseconds): a day's finished payouts."""
     sql = f"SELECT {_COLUMNS} FROM orders WHERE channel = ? AND state = ? AND finished_at >= ? AND finished_at < ?"
-    return [_order(r) for r in tx.all(f"{sql} ORDER BY id", (channel, state, start, end))]
+    return [_order(r, keys) for r in tx.all(f"{sql} ORDER BY id", (channel, state, *window))]
 
 
-def by_ids(tx: Tx, ids: Sequence[int]) -> Later[dict[int, Order]]:
+def by_ids(tx: Tx, keys: Keyring, ids: Sequence[int]) -> Later[dict[int, Order]]:
     """The orders of `ids` that exist, read with the next round trip."""
     marks = ", ".join(["?"] * len(ids)) or "NULL"
     rows = tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id IN ({marks})", ids)
-    return rows.decoded(lambda found: {o.id: o for o in map(_order, found)})
+    return rows.decoded(lambda found: {o.id: o for o in (_order(r, keys) for r in found)})

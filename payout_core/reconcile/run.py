@@ -128,9 +128,9 @@ class Reconciler:
 
     def _reconcile(self, tx: Tx, channel: str, day: date, statement: Statement, window: tuple[int, int]) -> DaySummary:
         lines = statement.lines
-        orders = by_channel_order_nos(tx, channel, sorted({line.order_no for line in lines}))
+        orders = by_channel_order_nos(tx, self._engine.keys, channel, sorted({line.order_no for line in lines}))
         returned = set(returns_of(tx, sorted({o.id for o in orders.values() if o.state == "succeeded"})))
-        succeeded = finished_in(tx, channel, "succeeded", *window)
+        succeeded = finished_in(tx, self._engine.keys, channel, "succeeded", window)
         numbers = sorted({o.channel_order_no or "" for o in succeeded})
         matched, found = compare(lines, orders, returned, succeeded, statements.listed_before(tx, channel, numbers))
         last = from_micros(window[1] - 1)  # balance_at counts entries at or before it; the day's end is the next day's

@@ -19,10 +19,13 @@ from payout_core.routing import ChannelRoute
 from payout_core.store import Store
 from tests.fakechannel import FakeChannel, running_fake_channel
 from tests.fakechannel.bench import Bench
+from tests.fakechannel.keys import ensure_keys
 
 from .builders import ADMIN, BENCH_FUNDS, OPERATOR, Clock, drop_schema, hire_staff, make_store, new_key, pg_dsn
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+ensure_keys()  # every engine of the run (and every process it starts) seals with keys made for this run
 
 
 @pytest.fixture(params=BACKENDS)

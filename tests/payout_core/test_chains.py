@@ -18,6 +18,7 @@ from payout_core.days import CHINA
 from payout_core.differences import DifferenceDesk
 from payout_core.dispatch import evidence_of, find_attempt
 from payout_core.dispatch.reviews import open_item
+from payout_core.keys import Keyring
 from payout_core.ledger import merchant_account
 from payout_core.orders import Merchant, Order, PayoutEngine
 from payout_core.reconcile import Reconciler
@@ -79,6 +80,16 @@ def test_configuration_and_money_in(shop: PayoutEngine, store: Store) -> None:
         "open an account",
         "write the audit row",
     ]
+
+
+def test_rewrapping_recipients(shop: PayoutEngine, store: Store) -> None:
+    """A batch of recipients sealed again under a new key commits whole or not at all."""
+    old_key, new_key_bytes, secret = bytes(range(32)), bytes(range(1, 33)), bytes(range(2, 34))
+    before = PayoutEngine(store, keys=Keyring([("old", old_key)], secret))
+    for no in ("wrap-1", "wrap-2"):
+        before.submit("m1", no, recipient())
+    after = PayoutEngine(store, keys=Keyring([("new", new_key_bytes), ("old", old_key)], secret))
+    assert links_each_failing(store, after.rewrap) == ["rewrap: reseal the recipient"]
 
 
 def test_actors_and_roles(store: Store) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -9,7 +12,16 @@ from hypothesis import strategies as st
 
 from payout_core.channels import Outcomes, channel
 from payout_core.channels.profile import DEFAULT_NOT_FOUND_GRACE_SECONDS
-from payout_core.dispatch import Failed, Pending, Returned, Succeeded, classify, mask_account
+from payout_core.dispatch import (
+    Exchange,
+    Failed,
+    Pending,
+    Returned,
+    Succeeded,
+    classify,
+    masked_exchange,
+    masked_outcome,
+)
 
 RULES = Outcomes(
     success_codes=frozenset({"SUCCESS"}),
@@ -61,14 +73,43 @@ def test_profile_outcomes_decide_and_default_the_grace() -> None:
     assert channel("generic").outcomes.not_found_grace_seconds == DEFAULT_NOT_FOUND_GRACE_SECONDS
 
 
-def test_mask_account_masks_every_occurrence_and_nothing_else() -> None:
-    account = "6222021234567890128"
-    text = (
-        f'{{"card":"{account}","echo":"x{account}9","order":"PO000000000000000042","spaced":"6222 0212 3456 7890 128"}}'
+def test_evidence_masks_card_id_and_mobile_numbers_in_any_spelling_and_keeps_our_order_numbers() -> None:
+    """Whatever an exchange holds (a channel echoing the payee back, a proxy's error page, a transport error that
+    quotes the URL), no card, 身份证 or mobile number reaches the evidence whole; our order numbers do."""
+    spellings = [
+        "6222021234567890128",
+        "6222 0212 3456 7890 128",
+        "6222-0212-3456-7890-128",
+        "６２２２０２１２３４５６７８９０１２８",
+        "11010519491231002X",
+        "110105 19491231 002x",
+        "138 0013 8000",
+        "138-0013-8000",
+    ]
+    text = json.dumps({"order": "PO42", "mine": "202611300000000042", "values": spellings}, ensure_ascii=False)
+    wire = Exchange(
+        kind="dispatch",
+        url="https://ch.example/pay?card=6222%200212%203456%207890%20128",
+        request_body=text,
+        http_status=200,
+        response_body=text,
+        transport_error=f"ReadTimeout: {text}",
+        sent_at=datetime(2026, 3, 2, tzinfo=UTC),
+        received_at=datetime(2026, 3, 2, tzinfo=UTC),
+        latency_ms=1.0,
     )
-    masked = mask_account(text, "6222 0212 3456 7890 128")
-    assert account not in masked and "6222 0212 3456 7890 128" not in masked
-    assert masked.count("622202*********0128") == 3 and "PO000000000000000042" in masked
+    masked = masked_exchange(wire, keep=("PO42", "202611300000000042"))
+    for stored in (masked.request_body, masked.response_body or "", masked.transport_error or ""):
+        shown = json.loads(stored.removeprefix("ReadTimeout: "))
+        assert (shown["order"], shown["mine"]) == ("PO42", "202611300000000042")
+        assert shown["values"] == [
+            *["622202*********0128"] * 4,
+            *["110105********002X"] * 2,
+            *["138****8000"] * 2,
+        ]
+    assert masked.url == "https://ch.example/pay?card=622202*********0128"
+    declined = Failed(code="NO_CARD", reason="card 6222 0212 3456 7890 128 closed")
+    assert masked_outcome(declined, keep=()) == Failed(code="NO_CARD", reason="card 622202*********0128 closed")
 
 
 @pytest.mark.parametrize(

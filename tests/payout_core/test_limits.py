@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 from cardbin.pan import mask
 from payout_core.audit import NotPermitted
 from payout_core.errors import InvalidInput
+from payout_core.keys import Keyring
 from payout_core.limits import CallerNotAllowed, LimitExceeded, business_day, card_key, used
 from payout_core.orders import Merchant, PayoutEngine, UnknownMerchant
 from payout_core.routing import ChannelRoute
@@ -32,7 +34,7 @@ def limited(engine: PayoutEngine) -> PayoutEngine:
 
 def card_used(engine: PayoutEngine, account_no: str, day: str) -> int:
     with engine.store.transaction(write=False) as tx:
-        return used(tx, "card", "m1", card_key(account_no), day)
+        return used(tx, "card", "m1", card_key(engine.keys, account_no), day)
 
 
 def test_business_day_is_beijing_time() -> None:
@@ -58,8 +60,18 @@ def test_card_limit_per_day(limited: PayoutEngine, clock: Clock) -> None:
 
 
 def test_card_key_ignores_how_the_number_was_typed() -> None:
-    assert card_key("6222 0212 3456 7890 128") == card_key(PAN) == card_key("６２２２０２１２３４５６７８９０１２８")
-    assert card_key(OTHER) != card_key(PAN)
+    keys = Keyring.from_env()
+    assert card_key(keys, "6222 0212 3456 7890 128") == card_key(keys, PAN)
+    assert card_key(keys, PAN) == card_key(keys, "６２２２０２１２３４５６７８９０１２８")
+    assert card_key(keys, OTHER) != card_key(keys, PAN)
+
+
+def test_card_key_is_keyed_by_the_secret() -> None:
+    """Without the secret the key of a card cannot be found by hashing every number of its BIN."""
+    keys = Keyring.from_env()
+    other = Keyring([("k", bytes(32))], b"another secret, also 32 bytes long")
+    assert card_key(keys, PAN) != card_key(other, PAN)
+    assert card_key(keys, PAN) != hashlib.sha256(PAN.encode()).hexdigest()
 
 
 def test_merchant_limit_per_day(limited: PayoutEngine) -> None:

@@ -280,7 +280,7 @@ def test_concurrent_submissions_create_one_order(funded: PayoutEngine) -> None:
     assert len({o.id for o in results}) == 1
     assert len(funded.orders_in("created")) == 1
     with funded.store.transaction(write=False) as tx:
-        assert used(tx, "card", "m1", card_key(PAN), results[0].business_day) == 777
+        assert used(tx, "card", "m1", card_key(funded.keys, PAN), results[0].business_day) == 777
 
 
 def test_concurrent_conflicting_submissions(funded: PayoutEngine) -> None:

@@ -41,6 +41,11 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
         fields = ", ".join(f"{name}={_shown(name, value)!r}" for name, value in shown if value is not None)
         return f"Recipient({fields})"
 
+    def masked(self) -> Recipient:
+        """A copy to show (a console, a JSON answer): card, ID and mobile numbers masked as `repr` masks them."""
+        shown = {f: _shown(f, getattr(self, f)) for f in PERSONAL_FIELDS if getattr(self, f) is not None}
+        return msgspec.structs.replace(self, **shown)
+
 
 def _shown(field: str, value: object) -> object:
     if field not in PERSONAL_FIELDS or not isinstance(value, str):

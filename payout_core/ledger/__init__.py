@@ -14,6 +14,7 @@ from payout_core.ledger.accounts import (
     open_channel_accounts,
     open_merchant_accounts,
 )
+from payout_core.ledger.day_end import AccountDay, DayEnd, day_cut, day_end
 from payout_core.ledger.errors import BalanceOverflow, InsufficientFunds, LedgerError, TransferConflict, UnknownAccount
 from payout_core.ledger.postings import (
     MAX_FEN,
@@ -39,8 +40,10 @@ __all__ = [
     "MERCHANT_PURPOSES",
     "POSTING_KINDS",
     "RECONCILIATION",
+    "AccountDay",
     "BalanceOverflow",
     "ChannelPurpose",
+    "DayEnd",
     "Entry",
     "InsufficientFunds",
     "LedgerError",
@@ -53,6 +56,8 @@ __all__ = [
     "balance_at",
     "balances",
     "channel_account",
+    "day_cut",
+    "day_end",
     "entries_of_account",
     "entries_of_order",
     "merchant_account",

@@ -43,7 +43,7 @@ from cardbin.release.bundle import (
 )
 from cardbin.release.schema import ReleaseData
 from cardbin.store.connection import writer_lock
-from cardbin.store.releases import HistoryEntry, actor, now
+from cardbin.store.releases import HistoryEntry, actor, fsync, now
 
 _T = TypeVar("_T")
 ACTIVE = "ACTIVE"
@@ -77,19 +77,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(staging, path)
-        _fsync_directory(path.parent)
+        fsync(path.parent)
     except OSError as exc:
         raise ReleaseError(f"{path}: could not be written ({exc.strerror or exc}); it is unchanged") from exc
     finally:
         staging.unlink(missing_ok=True)
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _decode(data: bytes, kind: type[_T], where: str | Path) -> _T:
@@ -193,7 +185,7 @@ class Destination:
                         with (staging / name).open("rb") as f:
                             os.fsync(f.fileno())
                     os.rename(staging, target)  # the bundle appears whole under its month, or not at all
-                    _fsync_directory(root)
+                    fsync(root)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
             else:

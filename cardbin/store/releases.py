@@ -101,7 +101,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush `path` (a file or a directory: a rename in it) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -293,9 +294,9 @@ class ReleaseStore:
                         con.execute(statement)
                     _transaction(con, action)
                     con.execute("CHECKPOINT")
-                _fsync(staging)
+                fsync(staging)
                 os.replace(staging, self.path)
-                _fsync(self.path.parent)
+                fsync(self.path.parent)
             except (OSError, duckdb.IOException, duckdb.TransactionException, duckdb.OutOfMemoryException) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 raise StoreUnavailable(f"{self.path}: could not write the store ({reason}); it is unchanged") from exc

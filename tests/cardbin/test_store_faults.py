@@ -101,7 +101,7 @@ def test_a_failure_just_before_the_rename_leaves_the_store_as_it_was(
     def no_space(path: Path) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(releases_module, "_fsync", no_space)  # the staging copy is complete, the rename next
+    monkeypatch.setattr(releases_module, "fsync", no_space)  # the staging copy is complete, the rename next
     with pytest.raises(StoreUnavailable, match=r"No space left on device.*unchanged"):
         store.load("2018-07", Inputs(bin_table=table_csv))
     assert store.path.read_bytes() == before

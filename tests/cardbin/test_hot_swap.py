@@ -66,11 +66,11 @@ def _stepped(db: Path, failing: str | None = None, **options: Any) -> tuple[Serv
 class Load:
     """Client threads, each sending lookups and batches one after another and keeping (kind, status, releases)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, clients: int = CLIENTS) -> None:
         self.base_url = base_url
         self.stop = threading.Event()
-        self.seen: list[list[tuple[str, int, set[str]]]] = [[] for _ in range(CLIENTS)]
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(CLIENTS)]
+        self.seen: list[list[tuple[str, int, set[str]]]] = [[] for _ in range(clients)]
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
 
     def _run(self, i: int) -> None:
         with httpx.Client(base_url=self.base_url, timeout=30) as http:

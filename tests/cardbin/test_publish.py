@@ -205,6 +205,16 @@ def _converge(replicas: list[str], month: str) -> float:
     return time.monotonic() - start
 
 
+def _answered(loads: list[Load]) -> None:
+    """Returns once every client of every load has had another answer since the call (bounded like startup)."""
+    clients = [seen for load in loads for seen in load.seen]
+    marks = [len(seen) for seen in clients]
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while any(len(seen) <= mark for seen, mark in zip(clients, marks, strict=True)):
+        assert time.monotonic() < deadline, "a load client stopped getting answers"
+        time.sleep(0.02)
+
+
 def test_three_replicas_follow_one_destination_through_activation_rollback_and_a_broken_bundle(
     store: Path, tmp_path: Path
 ) -> None:
@@ -214,25 +224,33 @@ def test_three_replicas_follow_one_destination_through_activation_rollback_and_a
         assert _cli("release", "publish", month, str(dest), "--db", str(store))[0] == 0
     with ExitStack() as stack:
         url = stack.enter_context(_static_server(dest))
-        first = [stack.enter_context(follow_process(str(dest), tmp_path))[0] for _ in range(2)]
-        assert all(_serving(r) == OLD for r in first)
-        with Load(first[0]) as on_first, Load(first[1]) as on_second:
+        replicas = [stack.enter_context(follow_process(str(dest), tmp_path))[0] for _ in range(3)]
+        assert all(_serving(r) == OLD for r in replicas)
+        with ExitStack() as loading:  # lookups and batches on every replica through every switch
+            loads = [loading.enter_context(Load(r, clients=2)) for r in replicas]
+            _answered(loads)
             assert _cli("release", "activate", NEW, "--releases", str(dest))[0] == 0
-            converged = _converge(first, NEW)
-            print(f"2 replicas on the directory converged on {NEW} {converged:.2f} s after `release activate`")
-        for load in (on_first, on_second):  # no request failed during the switch, none mixed two months
-            assert all(status == 200 and len(months) == 1 for seen in load.seen for _, status, months in seen)
+            print(f"3 replicas converged on {NEW} {_converge(replicas, NEW):.2f} s after `release activate`")
+            _answered(loads)
 
-        # A replica started late, reading the destination over HTTP, catches up at start.
-        late = stack.enter_context(follow_process(url, tmp_path))[0]
-        replicas = [*first, late]
-        assert _serving(late) == NEW
-        assert httpx.post(f"{late}/v1/cards/lookup", json={"card_number": CMBC}).status_code == 200
+            # A replica started late, reading the destination over HTTP from a static server, catches up at start.
+            late = stack.enter_context(follow_process(url, tmp_path))[0]
+            assert _serving(late) == NEW
+            assert httpx.post(f"{late}/v1/cards/lookup", json={"card_number": CMBC}).status_code == 200
+            replicas.append(late)
+            loads.append(loading.enter_context(Load(late, clients=2)))
+            _answered(loads)
 
-        assert _cli("release", "rollback", "--releases", str(dest))[0] == 0
-        print(f"3 replicas converged on {OLD} {_converge(replicas, OLD):.2f} s after `release rollback`")
-        assert _cli("release", "activate", NEW, "--releases", str(dest))[0] == 0
-        print(f"3 replicas converged on {NEW} {_converge(replicas, NEW):.2f} s after `release activate`")
+            assert _cli("release", "rollback", "--releases", str(dest))[0] == 0
+            print(f"4 replicas converged on {OLD} {_converge(replicas, OLD):.2f} s after `release rollback`")
+            _answered(loads)
+            assert _cli("release", "activate", NEW, "--releases", str(dest))[0] == 0
+            print(f"4 replicas converged on {NEW} {_converge(replicas, NEW):.2f} s after `release activate`")
+            _answered(loads)
+        for load in loads:  # no request failed during a switch, none mixed two months, each replica switched
+            answers = [(status, months) for seen in load.seen for _, status, months in seen]
+            assert all(status == 200 and len(months) == 1 for status, months in answers), load.base_url
+            assert set[str]().union(*(months for _, months in answers)) == {OLD, NEW}, load.base_url
 
         # A pointer copied ahead of its bundle (a half-done upload): every replica refuses it, keeps answering
         # from NEW and says why on /readyz.
@@ -252,5 +270,5 @@ def test_three_replicas_follow_one_destination_through_activation_rollback_and_a
             assert answer.status_code == 200 and answer.json()["release"] == NEW
 
         (dest / BAD / "bins.parquet").write_bytes(original)  # the upload completes: replicas take it up
-        print(f"3 replicas converged on {BAD} {_converge(replicas, BAD):.2f} s after the bundle was repaired")
+        print(f"4 replicas converged on {BAD} {_converge(replicas, BAD):.2f} s after the bundle was repaired")
         assert all(httpx.get(f"{r}/readyz").status_code == 200 for r in replicas)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
@@ -32,8 +30,8 @@ from tests.cardbin.test_service_harness import (
     ROOT,
     STARTUP_LIMIT,
     follow_process,
-    free_port,
     sample_release,
+    static_server,
 )
 
 OLD, NEW, BAD = "2026-09", "2026-10", "2026-11"
@@ -167,29 +165,6 @@ def test_publishing_into_a_url_is_refused(store: Path) -> None:
 # --- replicas ------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _static_server(directory: Path) -> Iterator[str]:
-    """Python's own static file server on loopback, serving `directory`."""
-    port = free_port()
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(directory)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT
-        while True:
-            try:
-                httpx.get(url, timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def _serving(base_url: str) -> str | None:
     answer = httpx.get(f"{base_url}/v1/releases", timeout=5.0)
     return msgspec.json.decode(answer.content, type=Releases).serving if answer.status_code == 200 else None
@@ -223,7 +198,7 @@ def test_three_replicas_follow_one_destination_through_activation_rollback_and_a
     for month in (NEW, BAD):
         assert _cli("release", "publish", month, str(dest), "--db", str(store))[0] == 0
     with ExitStack() as stack:
-        url = stack.enter_context(_static_server(dest))
+        url = stack.enter_context(static_server(dest))
         replicas = [stack.enter_context(follow_process(str(dest), tmp_path))[0] for _ in range(3)]
         assert all(_serving(r) == OLD for r in replicas)
         with ExitStack() as loading:  # lookups and batches on every replica through every switch

@@ -123,12 +123,35 @@ def serve_process(
 
 
 @contextmanager
-def follow_process(releases: str, log_dir: Path) -> Iterator[tuple[str, Path]]:
+def follow_process(releases: str, log_dir: Path, options: tuple[str, ...] = ()) -> Iterator[tuple[str, Path]]:
     """`cardbin serve --releases DEST` in a subprocess (a published destination: directory or URL)."""
     port = free_port()
-    command = [*CLI, "serve", "--port", str(port), "--releases", releases]
+    command = [*CLI, "serve", "--port", str(port), "--releases", releases, *options]
     with _process(command, port, log_dir / f"serve-{port}.log", {"CARDBIN_DB": ""}) as running:
         yield running
+
+
+@contextmanager
+def static_server(directory: Path) -> Iterator[str]:
+    """Python's own static file server on loopback, serving `directory`."""
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(directory)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT
+        while True:
+            try:
+                httpx.get(url, timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @contextmanager

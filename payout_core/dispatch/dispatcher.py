@@ -24,19 +24,20 @@ from payout_core.dispatch.outcome import Failed, Outcome, Pending, Returned, Suc
 from payout_core.dispatch.policy import QueryPolicy
 from payout_core.dispatch.records import (
     Attempt,
+    Claim,
     add_evidence,
-    due_attempts,
-    due_follow_ups,
+    claim_attempts,
     find_attempt,
     get_attempt,
     insert_attempt,
+    release_attempts,
     save_attempt,
 )
 from payout_core.dispatch.reviews import Resolution, close_item, open_item
 from payout_core.dispatch.signature import load_verifier
 from payout_core.orders import Order, PayoutEngine, TransitionError
 from payout_core.returns.adjustments import record_return
-from payout_core.store import Clock, Tx, utcnow
+from payout_core.store import Clock, Lease, Tx, utcnow, worker_id
 
 # Called at "before_send" and "after_send" with the order id. Production passes nothing; the fault simulation
 # passes one that raises there, which is exactly what a crashed process looks like to the database.
@@ -45,6 +46,23 @@ Checkpoint = Callable[[str, int], None]
 
 def no_checkpoint(point: str, order_id: int) -> None:
     """The production checkpoint: nothing happens between the steps."""
+
+
+# What to do when acting on one claimed item raises: the library re-raises; the worker logs it and goes on (the
+# item keeps its lease, so it is tried again only once the lease has passed).
+OnError = Callable[[int, Exception], None]
+
+
+def reraise(order_id: int, exc: Exception) -> None:
+    raise exc
+
+
+def never() -> bool:
+    return False
+
+
+# How long an in-process caller's claims last when the Dispatcher has no lease of its own.
+CALLER_LEASE_SECONDS = 300.0
 
 
 def contradiction(order: Order, outcome: Outcome) -> ItemKind | None:
@@ -106,15 +124,19 @@ class Dispatcher:
         policy: QueryPolicy | None = None,
         clock: Clock = utcnow,
         checkpoint: Checkpoint = no_checkpoint,
+        lease: Lease | None = None,
     ) -> None:
+        """`lease`: the worker's (payout_core.worker); an intent to send is written under it, so no other worker
+        sweeps the attempt while this one sends. None: attempts are written without one (a single process)."""
         self.engine = engine
         self._store = engine.store
         self._adapters = adapters
         self._readers = {name: _reader(engine, name) for name in adapters}
         self._client = client
         self._policy = policy or QueryPolicy()
-        self._clock = clock
-        self._checkpoint = checkpoint
+        self.clock = clock
+        self.checkpoint = checkpoint
+        self.lease = lease
 
     # --- the three ways an order reaches the channel ---------------------------------------------------------
 
@@ -127,10 +149,10 @@ class Dispatcher:
         request = adapter.dispatch_request(_payout(order))  # an adapter bug fails here, before any intent exists
         with self._store.transaction() as tx:
             order = self.engine.mark_dispatching(order_id, tx=tx)
-            attempt = insert_attempt(tx, order_id, channel, channel_order_no, self._clock())
-        self._checkpoint("before_send", order_id)
+            attempt = insert_attempt(tx, order_id, channel, channel_order_no, self.clock(), lease=self.lease)
+        self.checkpoint("before_send", order_id)
         ex, outcome = self._call(order, "dispatch", request)
-        self._checkpoint("after_send", order_id)
+        self.checkpoint("after_send", order_id)
         return self._conclude(order, attempt, ex, outcome)
 
     def query(self, order_id: int) -> Outcome:
@@ -147,24 +169,51 @@ class Dispatcher:
         ex, outcome = self._call(order, "query", adapter.query_request(attempt.channel_order_no))
         return self._conclude(order, attempt, ex, outcome)
 
-    def run_due(self, limit: int = 500) -> int:
-        """Query every in-progress order whose next query is due, then the final orders whose follow-up is due;
-        returns how many were queried."""
-        with self._store.transaction(write=False) as tx:
-            due = due_attempts(tx, self._clock(), limit)
-            later = due_follow_ups(tx, self._clock(), limit - len(due)) if len(due) < limit else []
-        for attempt in due:
-            self.query(attempt.order_id)
-        for attempt in later:
-            self._follow_up(self.engine.get(attempt.order_id), attempt)
-        return len(due) + len(later)
+    def run_due(self, limit: int = 500, *, stop: Callable[[], bool] = never, on_error: OnError = reraise) -> int:
+        """Claim up to `limit` in-progress orders whose next query is due and query each, then as many final orders
+        whose follow-up is due (see `_follow_up`); how many were queried."""
+        queried = len(self._claimed("due", limit, stop, on_error))
+        if queried < limit and not stop():
+            queried += len(self._claimed("follow_up", limit - queried, stop, on_error))
+        return queried
+
+    def sweep(
+        self, limit: int = 500, *, stop: Callable[[], bool] = never, on_error: OnError = reraise
+    ) -> dict[int, Outcome]:
+        """Query the attempts left `sending` whose lease has passed (their sender died, or lost its database, after
+        writing the intent): the channel may have the order, so they are queried, never sent again. What each
+        query answered."""
+        return self._claimed("sending", limit, stop, on_error)
+
+    def _claimed(self, claim: Claim, limit: int, stop: Callable[[], bool], on_error: OnError) -> dict[int, Outcome]:
+        """Claim attempts, query them one by one until `stop` says so, and give back every lease but a failed
+        item's (it is tried again when its lease passes)."""
+        answers: dict[int, Outcome] = {}
+        # The dispatcher's own lease, else one for this call (an in-process caller).
+        lease = self.lease or Lease(owner=worker_id(), seconds=CALLER_LEASE_SECONDS)
+        with self._store.transaction() as tx:
+            claimed = [a.order_id for a in claim_attempts(tx, claim, lease, now=self.clock(), limit=limit)]
+        failed: list[int] = []
+        try:
+            for order_id in claimed:
+                if stop():
+                    break
+                try:
+                    answers[order_id] = self.query(order_id)
+                except Exception as exc:
+                    failed.append(order_id)
+                    on_error(order_id, exc)
+        finally:
+            with self._store.transaction() as tx:
+                release_attempts(tx, [o for o in claimed if o not in failed], lease.owner)
+        return answers
 
     def _follow_up(self, order: Order, attempt: Attempt) -> Outcome:
         """Query a final order again: the answer is kept; a return is recorded (退汇 by query); an answer that
         contradicts the order's outcome opens a reconciliation item; the order itself never changes."""
         adapter = self._adapter(order)
         ex, outcome = self._call(order, "query", adapter.query_request(attempt.channel_order_no))
-        now = self._clock()
+        now = self.clock()
         with self._store.transaction() as tx:
             add_evidence(tx, self._evidence(order, attempt, ex, outcome))
             current = self.engine.get(order.id, tx=tx)
@@ -181,9 +230,9 @@ class Dispatcher:
     def _resend(self, order: Order) -> Outcome:
         """The identical request with the same channel order number; the attempt was already marked `sending`."""
         adapter = self._adapter(order)
-        self._checkpoint("before_send", order.id)
+        self.checkpoint("before_send", order.id)
         ex, outcome = self._call(order, "resend", adapter.dispatch_request(_payout(order)))
-        self._checkpoint("after_send", order.id)
+        self.checkpoint("after_send", order.id)
         with self._store.transaction(write=False) as tx:
             attempt = get_attempt(tx, order.id)
         return self._conclude(order, attempt, ex, outcome)
@@ -210,13 +259,13 @@ class Dispatcher:
             # and an answer that contradicts how it ended opens a reconciliation item.
             with self._store.transaction() as tx:
                 add_evidence(tx, evidence)
-                _open_contradiction(tx, self.engine.get(order.id, tx=tx), outcome, self._clock())
+                _open_contradiction(tx, self.engine.get(order.id, tx=tx), outcome, self.clock())
             return outcome
         return self._resend(order) if resend else outcome
 
     def _apply(self, tx: Tx, order: Order, attempt: Attempt, is_query: bool, outcome: Outcome) -> bool:
         """Move the order and the attempt for one answer; True when the answer calls for a resend."""
-        now = self._clock()
+        now = self.clock()
         queries = attempt.queries + int(is_query)
         actor = f"channel:{attempt.channel}"
         match outcome:
@@ -298,7 +347,7 @@ class Dispatcher:
         expected = Expected(order.channel_order_no, order.amount)
         reader = self._readers[order.channel]
         ex, outcome = call(
-            self._client, self._adapter(order), kind, request, reader=reader, expected=expected, clock=self._clock
+            self._client, self._adapter(order), kind, request, reader=reader, expected=expected, clock=self.clock
         )
         keep = (order.channel_order_no, order.merchant_order_no)
         return masked_exchange(ex, keep=keep), masked_outcome(outcome, keep=keep)

@@ -14,7 +14,7 @@ import msgspec
 from payout_core.dispatch.errors import UnknownAttempt
 from payout_core.dispatch.evidence import Evidence, Exchange
 from payout_core.dispatch.outcome import Outcome
-from payout_core.store import Row, Tx, from_micros, to_micros
+from payout_core.store import Lease, Row, Tx, from_micros, to_micros, wall_micros
 
 AttemptStatus = Literal["sending", "pending", "review", "done"]
 
@@ -60,12 +60,17 @@ def _attempt(row: Row) -> Attempt:
     )
 
 
-def insert_attempt(tx: Tx, order_id: int, channel: str, channel_order_no: str, at: datetime) -> Attempt:
-    """The intent to send; `sends` counts it at once because from here on the channel may have the order."""
+def insert_attempt(
+    tx: Tx, order_id: int, channel: str, channel_order_no: str, at: datetime, *, lease: Lease | None = None
+) -> Attempt:
+    """The intent to send; `sends` counts it at once because from here on the channel may have the order. Written
+    under the sender's `lease` (if any): until it passes, no other worker sweeps the attempt while it is sent."""
+    owner, until = (None, None) if lease is None else (lease.owner, lease.until(wall_micros()))
     tx.send(
         "INSERT INTO dispatch_attempts (order_id, channel, channel_order_no, status, sends, queries, first_sent_at,"
-        " last_sent_at, next_query_at, last_reason) VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '')",
-        (order_id, channel, channel_order_no, to_micros(at), to_micros(at), to_micros(at)),
+        " last_sent_at, next_query_at, last_reason, lease_owner, lease_until)"
+        " VALUES (?, ?, ?, 'sending', 1, 0, ?, ?, ?, '', ?, ?)",
+        (order_id, channel, channel_order_no, to_micros(at), to_micros(at), to_micros(at), owner, until),
         rows=1,
         link="write the intent to send",
     )
@@ -84,29 +89,47 @@ def find_attempt(tx: Tx, order_id: int) -> Attempt | None:
     return None if row is None else _attempt(row)
 
 
-def attempts_in(tx: Tx, status: AttemptStatus) -> list[Attempt]:
-    rows = tx.all(f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE status = ? ORDER BY order_id", (status,))
-    return [_attempt(r) for r in rows]
+# What each kind of claim takes, and in which order: attempts left `sending` (to query: never to send again),
+# attempts whose next query is due (orders under review keep being queried), final orders whose follow-up is due.
+Claim = Literal["sending", "due", "follow_up"]
+_CLAIMS: dict[Claim, tuple[str, str]] = {
+    "sending": ("status = 'sending'", "next_query_at"),
+    "due": ("status IN ('pending', 'review') AND next_query_at <= ?", "next_query_at"),
+    "follow_up": ("follow_up_at <= ?", "follow_up_at"),
+}
 
 
-def due_attempts(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
-    """In-progress attempts whose next query is due, oldest due first (orders under review keep being queried)."""
+def claim_attempts(tx: Tx, claim: Claim, lease: Lease, *, now: datetime, limit: int) -> list[Attempt]:
+    """Claim up to `limit` attempts of the kind whose lease has passed (or was never taken), oldest due first, for
+    `lease`; the attempts claimed. `now` is the dispatcher's clock (when queries are due)."""
+    wall = wall_micros()
+    condition, order = _CLAIMS[claim]
+    due = () if claim == "sending" else (to_micros(now),)
     rows = tx.all(
-        f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE status IN ('pending', 'review')"
-        " AND next_query_at <= ? ORDER BY next_query_at, order_id LIMIT ?",
-        (to_micros(now), limit),
+        "UPDATE dispatch_attempts SET lease_owner = ?, lease_until = ? WHERE order_id IN (SELECT order_id FROM"
+        f" dispatch_attempts WHERE {condition} AND (lease_until IS NULL OR lease_until < ?)"
+        f" ORDER BY {order}, order_id LIMIT ?{tx.skip_locked}) RETURNING {_ATTEMPT_COLUMNS}",
+        (lease.owner, lease.until(wall), *due, wall, limit),
     )
-    return [_attempt(r) for r in rows]
+    attempts = list(map(_attempt, rows))
+    return sorted(attempts, key=lambda a: (a.follow_up_at if claim == "follow_up" else a.next_query_at, a.order_id))
 
 
-def due_follow_ups(tx: Tx, now: datetime, limit: int) -> list[Attempt]:
-    """Final orders whose next follow-up query is due, oldest due first."""
-    rows = tx.all(
-        f"SELECT {_ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE follow_up_at <= ? ORDER BY follow_up_at, order_id"
-        " LIMIT ?",
-        (to_micros(now), limit),
+def release_attempts(tx: Tx, order_ids: list[int], owner: str) -> None:
+    """Give claimed attempts back (done with, or not started by a stopping worker); only the owner's own leases."""
+    marks = ", ".join(["?"] * len(order_ids)) or "NULL"
+    tx.send(
+        "UPDATE dispatch_attempts SET lease_owner = NULL, lease_until = NULL"
+        f" WHERE order_id IN ({marks}) AND lease_owner = ?",
+        (*order_ids, owner),
+        rows=None,  # an attempt another worker claimed after ours passed stays theirs
+        link="release the attempts' leases",
     )
-    return [_attempt(r) for r in rows]
+
+
+def count_in(tx: Tx, status: AttemptStatus) -> int:
+    row = tx.one("SELECT COUNT(*) FROM dispatch_attempts WHERE status = ?", (status,))
+    return 0 if row is None else int(row[0])
 
 
 def save_attempt(tx: Tx, new: Attempt, expected: Attempt) -> bool:

@@ -11,7 +11,7 @@ import msgspec
 
 from payout_core.dispatch.dispatcher import Dispatcher
 from payout_core.dispatch.outcome import Outcome
-from payout_core.dispatch.records import attempts_in, insert_attempt, with_attempts
+from payout_core.dispatch.records import insert_attempt, with_attempts
 
 # Orders in progress are read at start-up in pages of this many.
 PAGE = 1_000_000
@@ -25,7 +25,9 @@ class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def recover(dispatcher: Dispatcher) -> RecoveryReport:
-    """Run once at start-up, before any worker dispatches or queries."""
+    """Run at start-up: adopt dispatches made outside a Dispatcher, then query every attempt left `sending` whose
+    lease has passed (`Dispatcher.sweep`: a live worker's attempts are its own until then, so a restarting
+    instance never races a live one on them)."""
     engine = dispatcher.engine
     with engine.store.transaction() as tx:
         dispatching = engine.orders_in("dispatching", limit=PAGE, tx=tx)
@@ -36,6 +38,5 @@ def recover(dispatcher: Dispatcher) -> RecoveryReport:
                 insert_attempt(
                     tx, order.id, order.channel, order.channel_order_no, order.dispatched_at or order.updated_at
                 )
-        sending = [a.order_id for a in attempts_in(tx, "sending")]
         ready = [o.id for o in engine.orders_in("approved", routed=True, limit=PAGE, tx=tx)]
-    return RecoveryReport(queried={order_id: dispatcher.query(order_id) for order_id in sending}, ready=ready)
+    return RecoveryReport(queried=dispatcher.sweep(PAGE), ready=ready)

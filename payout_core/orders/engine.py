@@ -67,7 +67,18 @@ from payout_core.orders.model import Merchant, Order
 from payout_core.orders.router import Router
 from payout_core.recipient import Recipient
 from payout_core.routing import ChannelRoute, read_route, route_profile, save_route
-from payout_core.store import BrokenLink, ConstraintViolation, Later, Store, Tx, to_micros, utcnow
+from payout_core.store import (
+    BrokenLink,
+    ConstraintViolation,
+    Later,
+    Lease,
+    Store,
+    Tx,
+    from_micros,
+    to_micros,
+    utcnow,
+    wall_micros,
+)
 
 T = TypeVar("T")
 
@@ -617,6 +628,32 @@ class PayoutEngine:
     def awaiting_route(self, *, limit: int = 1000, tx: Tx | None = None) -> list[Order]:
         """Approved orders without a channel yet, oldest first: a router worker's next `route_many` batch."""
         return self.orders_in("approved", routed=False, limit=limit, tx=tx)
+
+    # --- leases: a worker's claim on approved orders (store/lease.py) ---------------------------------------
+
+    def claim(self, lease: Lease, *, routed: bool, limit: int) -> list[Order]:
+        """Claim up to `limit` approved orders (routed: to dispatch; unrouted: to route) that no live worker holds,
+        oldest first. Claims only keep workers off each other's orders: every move is still conditional."""
+        with self.store.transaction() as tx:
+            now = wall_micros()
+            return table.lease(
+                tx, self.keys, routed=routed, owner=lease.owner, until=lease.until(now), now=now, limit=limit
+            )
+
+    def release(self, order_ids: Sequence[int], owner: str) -> None:
+        """Give orders claimed by `owner` back at once (a stopping worker's unstarted ones)."""
+        if order_ids:
+            with self.store.transaction() as tx:
+                table.release(tx, order_ids, owner)
+
+    def state_counts(self, *, tx: Tx | None = None) -> dict[str, int]:
+        """How many orders are in each state (a state with none is absent)."""
+        return self._run(tx, table.count_by_state)
+
+    def oldest_in_flight(self, *, tx: Tx | None = None) -> datetime | None:
+        """When the longest-running dispatch still in progress started; None when none is."""
+        micros = self._run(tx, table.oldest_dispatched_at)
+        return None if micros is None else from_micros(micros)
 
     def merchant(self, merchant_id: str, *, tx: Tx | None = None) -> Merchant:
         return self._run(tx, lambda t: load_merchant(t, merchant_id))

@@ -309,3 +309,38 @@ def by_ids(tx: Tx, keys: Keyring, ids: Sequence[int]) -> Later[dict[int, Order]]
     marks = ", ".join(["?"] * len(ids)) or "NULL"
     rows = tx.defer(f"SELECT {_COLUMNS} FROM orders WHERE id IN ({marks})", ids)
     return rows.decoded(lambda found: {o.id: o for o in (_order(r, keys) for r in found)})
+
+
+# --- leases (store/lease.py): which worker routes or dispatches an approved order -------------------------------
+
+
+def lease(tx: Tx, keys: Keyring, *, routed: bool, owner: str, until: int, now: int, limit: int) -> list[Order]:
+    """Claim up to `limit` approved orders (routed or not) whose lease has passed, oldest first; the orders claimed.
+    Only `approved` orders are claimed: from `dispatching` on, the order's dispatch attempt carries the lease."""
+    sql = (
+        "UPDATE orders SET lease_owner = ?, lease_until = ? WHERE id IN (SELECT id FROM orders WHERE state ="
+        f" 'approved'{_ROUTED[routed]} AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?"
+        f"{tx.skip_locked}) RETURNING {_COLUMNS}"
+    )
+    return sorted((_order(r, keys) for r in tx.all(sql, (owner, until, now, limit))), key=lambda o: o.id)
+
+
+def release(tx: Tx, order_ids: Sequence[int], owner: str) -> None:
+    """Give claimed orders back at once (a stopping worker's unstarted work); only the owner's own leases."""
+    marks = ", ".join(["?"] * len(order_ids)) or "NULL"
+    tx.send(
+        f"UPDATE orders SET lease_owner = NULL, lease_until = NULL WHERE id IN ({marks}) AND lease_owner = ?",
+        (*order_ids, owner),
+        rows=None,  # an order another worker claimed after ours passed stays theirs
+        link="release the orders' leases",
+    )
+
+
+def count_by_state(tx: Tx) -> dict[str, int]:
+    return {str(state): int(n) for state, n in tx.all("SELECT state, COUNT(*) FROM orders GROUP BY state")}
+
+
+def oldest_dispatched_at(tx: Tx) -> int | None:
+    """When the longest-running dispatch started (micros), None when nothing is in flight."""
+    row = tx.one("SELECT MIN(dispatched_at) FROM orders WHERE state = 'dispatching'")
+    return None if row is None or row[0] is None else int(row[0])

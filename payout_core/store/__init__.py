@@ -10,6 +10,7 @@ from payout_core.store.errors import (
     NestedTransaction,
     StoreError,
 )
+from payout_core.store.lease import Lease, wall_micros, worker_id
 from payout_core.store.migrate import MIGRATIONS
 from payout_core.store.tx import Batch, ChainProbe, Deferred, Later, Params, Row, Tx
 
@@ -23,6 +24,7 @@ __all__ = [
     "ConstraintViolation",
     "Deferred",
     "Later",
+    "Lease",
     "MigrationError",
     "NestedTransaction",
     "Params",
@@ -34,4 +36,6 @@ __all__ = [
     "open_store",
     "to_micros",
     "utcnow",
+    "wall_micros",
+    "worker_id",
 ]

@@ -35,6 +35,11 @@ class Dialect(Protocol):
         ...
 
     @property
+    def skip_locked(self) -> str:
+        """Suffix of a claiming SELECT: lock its rows and pass by rows another transaction has locked."""
+        ...
+
+    @property
     def migration_lock(self) -> str | None:
         """A statement that serialises concurrent migrators inside their transaction, if BEGIN does not."""
         ...
@@ -153,6 +158,7 @@ class SqliteDialect:
     busy_timeout_s: float = 30.0
     name: ClassVar[str] = "sqlite"
     for_update: ClassVar[str] = ""  # BEGIN IMMEDIATE: one writer at a time holds the whole database
+    skip_locked: ClassVar[str] = ""  # ditto: no other writer holds a row while a claim runs
     migration_lock: ClassVar[str | None] = None  # ditto
     defers_sends: ClassVar[bool] = False  # in-process: there are no round trips to save
     lazy_commit: ClassVar[str | None] = None  # a batch's transactions run one by one, each committing as usual
@@ -219,6 +225,7 @@ class PostgresDialect:
     schema: str | None = None
     name: ClassVar[str] = "postgres"
     for_update: ClassVar[str] = " FOR UPDATE"
+    skip_locked: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
     migration_lock: ClassVar[str | None] = (
         "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.schema_migrations'))"
     )

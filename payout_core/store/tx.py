@@ -106,6 +106,12 @@ class Tx:
         holds the whole database, so there it is empty. Lock in a fixed order (ORDER BY the key)."""
         return self._dialect.for_update
 
+    @property
+    def skip_locked(self) -> str:
+        """Suffix of a SELECT that claims rows (leases, store/lease.py): locks them and skips rows locked by others
+        (PostgreSQL); empty on SQLite, whose single writer holds the whole database."""
+        return self._dialect.skip_locked
+
     def send(self, sql: str, params: Params = (), *, rows: int | None, link: str) -> None:
         """A link of a write chain: a write sent ahead, whose answer is never read here. On PostgreSQL it waits and
         shares the round trip of the next statement or of the commit.

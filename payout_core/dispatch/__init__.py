@@ -2,7 +2,7 @@
 
 from payout_core.dispatch.adapter import ChannelAdapter, ChannelRequest, Payout, call, new_client
 from payout_core.dispatch.answer import AnswerReader, ChannelAnswer, Expected, Signed
-from payout_core.dispatch.dispatcher import Checkpoint, Dispatcher, no_checkpoint
+from payout_core.dispatch.dispatcher import Checkpoint, Dispatcher, OnError, no_checkpoint
 from payout_core.dispatch.errors import (
     DispatchError,
     NoAdapter,
@@ -33,6 +33,7 @@ __all__ = [
     "Failed",
     "NoAdapter",
     "NotInProgress",
+    "OnError",
     "Outcome",
     "Payout",
     "Pending",

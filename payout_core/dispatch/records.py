@@ -133,11 +133,14 @@ def count_in(tx: Tx, status: AttemptStatus) -> int:
 
 
 def save_attempt(tx: Tx, new: Attempt, expected: Attempt) -> bool:
-    """Conditional on the status and follow-ups read earlier, so two workers never both act on one answer."""
+    """Conditional on the status and follow-ups read earlier, so two workers never both act on one answer. An answer
+    recorded ends the lease (the next query is due to whoever is free then); a resend (`sending` again) keeps the
+    sender's."""
+    ends_lease = "" if new.status == "sending" else ", lease_owner = NULL, lease_until = NULL"
     saved = tx.one(
         "UPDATE dispatch_attempts SET status = ?, sends = ?, queries = ?, last_sent_at = ?, next_query_at = ?,"
-        " last_reason = ?, follow_ups = ?, follow_up_at = ? WHERE order_id = ? AND status = ? AND follow_ups = ?"
-        " RETURNING order_id",
+        f" last_reason = ?, follow_ups = ?, follow_up_at = ?{ends_lease} WHERE order_id = ? AND status = ?"
+        " AND follow_ups = ? RETURNING order_id",
         (
             new.status,
             new.sends,

@@ -534,6 +534,10 @@ class PayoutEngine:
         now, at = self._now()
         return self._router.route_many(orders, rng, at=at, day=business_day(now))
 
+    def channel_order_no(self, order_id: int) -> str:
+        """The channel order number routing gives the order (known before it is routed)."""
+        return self._router.channel_order_no(order_id)
+
     def mark_dispatching(self, order_id: int, *, tx: Tx | None = None) -> Order:
         """Call BEFORE sending: from here on only the channel's answer (or an operator) decides the outcome."""
         at = self._now()[1]

@@ -78,6 +78,10 @@ class Router:
         refusal of their chains)."""
         self._routing = None
 
+    def channel_order_no(self, order_id: int) -> str:
+        """The number the order is sent under: the prefix and its id, not zero-padded (see __init__)."""
+        return f"{self._prefix}{order_id}"
+
     def route_many(self, orders: Sequence[Order | int], rng: random.Random, *, at: int, day: str) -> list[Order]:
         """PayoutEngine.route / route_many at instant `at` (business day `day`): each order in its own
         transaction, all of a round's chains in one round trip. An order that cannot be routed (not approved,
@@ -171,7 +175,7 @@ class Router:
         routed = msgspec.structs.replace(
             order,
             channel=chosen.name,
-            channel_order_no=f"{self._prefix}{order.id}",  # not zero-padded: see __init__
+            channel_order_no=self.channel_order_no(order.id),
             card_limit_day=None if limit is None else day,
             route_failure=None,
             routed_at=when,

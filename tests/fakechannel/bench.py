@@ -10,6 +10,7 @@ import os
 import random
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -83,12 +84,13 @@ class Bench:
             )
             for name, rules in self.channels.items()
         }
-        prefix = f"T{uuid.uuid4().hex[:10]}X"  # ends with a letter: the engine refuses a digit
+        self.prefix = prefix = f"T{uuid.uuid4().hex[:10]}X"  # ends with a letter: the engine refuses a digit
         # The account each route pays from at the fake (its 商户号): one per bench, as benches share a fake.
         self.accounts = {name: f"{prefix}-{name}" for name in self.channels}
         self.engine = PayoutEngine(store, clock=clock, channel_order_prefix=prefix, profiles=self.profile)
         self.policy = policy
-        self.client = new_client(timeout or httpx.Timeout(5.0, read=0.75))
+        self.timeout = timeout or httpx.Timeout(5.0, read=0.75)
+        self.client = new_client(self.timeout)
         hire_staff(store, clock)
         self.engine.add_merchant(
             Merchant(id=MERCHANT, approval="auto", per_card_daily_limit=funds, daily_limit=None), actor=ADMIN
@@ -108,12 +110,35 @@ class Bench:
 
     def new_dispatcher(self, checkpoint: Checkpoint = no_checkpoint) -> Dispatcher:
         """A fresh dispatcher, as a restarted process would build it (nothing carried over but the database)."""
-        adapters = {
-            name: FakeChannelAdapter(self.fake.base_url, name, account=self.accounts[name]) for name in self.channels
-        }
-        return Dispatcher(
-            self.engine, adapters, self.client, policy=self.policy, clock=self.clock, checkpoint=checkpoint
+        return fake_dispatcher(
+            self.engine,
+            self.fake.base_url,
+            self.accounts,
+            self.client,
+            policy=self.policy,
+            clock=self.clock,
+            checkpoint=checkpoint,
         )
+
+    def worker_config(self, path: Path, *, clock_file: Path | None = None, crash_dir: Path | None = None) -> Path:
+        """What a worker process needs to build this bench's dispatcher (tests/fakechannel/worker.py), at `path`:
+        `clock_file` shares a virtual clock (FileClock), `crash_dir` holds planned crashes (plan_crash)."""
+        config = WorkerConfig(
+            base_url=self.fake.base_url,
+            prefix=self.prefix,
+            accounts=self.accounts,
+            profiles=self.profiles,
+            read_timeout=self.timeout.read,
+            policy=self.policy,
+            clock_file=None if clock_file is None else str(clock_file),
+            crash_dir=None if crash_dir is None else str(crash_dir),
+        )
+        path.write_bytes(msgspec.json.encode(config))
+        return path
+
+    def channel_order_no(self, order_id: int) -> str:
+        """The number routing gives the order: known before it is routed."""
+        return self.engine.channel_order_no(order_id)
 
     def routed(
         self,
@@ -127,12 +152,42 @@ class Bench:
     ) -> Order:
         """Submit (auto-approved), route (funds frozen) and tell the fake channel how to answer this order."""
         order = self.engine.submit(MERCHANT, merchant_order_no, recipient)
+        # Told before routing: from then on a worker may send it.
+        setting = ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries, later_seconds=later_seconds)
+        self.fake.program(self.channel_order_no(order.id), setting)
         order = self.engine.route(order, rng)
         if order.channel_order_no is None:
             raise RuntimeError(f"order {order.id} was not routed: {order.route_failure}")
-        setting = ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries, later_seconds=later_seconds)
-        self.fake.program(order.channel_order_no, setting)
         return order
 
     def close(self) -> None:
         self.client.close()
+
+
+def fake_dispatcher(
+    engine: PayoutEngine,
+    base_url: str,
+    accounts: Mapping[str, str],
+    client: httpx.Client,
+    *,
+    policy: QueryPolicy | None,
+    clock: Clock,
+    checkpoint: Checkpoint = no_checkpoint,
+) -> Dispatcher:
+    """The Dispatcher of routes wired to the fake channel (each paying from its `accounts` there): a bench's, and a
+    worker process's (worker.py)."""
+    adapters = {name: FakeChannelAdapter(base_url, name, account=account) for name, account in accounts.items()}
+    return Dispatcher(engine, adapters, client, policy=policy, clock=clock, checkpoint=checkpoint)
+
+
+class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """A bench as a worker process rebuilds it (Bench.worker_config writes it, worker.py reads it)."""
+
+    base_url: str
+    prefix: str
+    accounts: dict[str, str]
+    profiles: dict[str, ChannelProfile]
+    read_timeout: float | None
+    policy: QueryPolicy | None = None
+    clock_file: str | None = None
+    crash_dir: str | None = None

@@ -1,15 +1,19 @@
-"""Fault simulation: K payouts through the engine, the dispatcher and the fake channel, with faults and crashes,
-over simulated business days, each reconciled against the channel's own statement.
+"""Fault simulation: K payouts through the engine, `payout-core worker` processes and the fake channel, with faults
+and crashes, over simulated business days, each reconciled against the channel's own statement.
 
-    .venv/bin/python scripts/simulate_payouts.py --seed 7 --orders 2000 [--orders-per-day 1000] [--store …] [--json]
+    .venv/bin/python scripts/simulate_payouts.py --seed 7 --orders 2000 [--workers 2] [--orders-per-day 1000]
+        [--store …] [--json]
 
 Every order gets a channel answer drawn from the seed (success, decline, timeout, undocumented code, 5xx, garbled
 body, not-found-then-success, declined-but-paid, paid-then-returned, an answer about another order, a proxy's 404,
 a forged signature, success-then-failed, a return only the statement shows, a payment after the operator failed
-it, another amount paid, a line the statement leaves out), someone else pays from the account now and then, and
-some "processes" crash between freeze and send, between the intent and the send, or between the send and
-recording the answer; a fresh dispatcher then runs recovery. Operators settle what reaches manual review from the
-channel's back office (the fake's own truth). At each day's cut-off the fake writes each account's statement (GBK
+it, another amount paid, a line the statement leaves out), and someone else pays from the account now and then.
+Orders are submitted and routed here, in batches of 50; `--workers` worker processes dispatch, query and sweep
+them on the simulation's virtual time (published to them through a file, so each batch is worked at the same
+instants on every run). Some workers are killed (SIGKILL) between the route and the send, between the intent and
+the send, or between the send and recording the answer; another worker, or the one started in its place, sweeps
+the attempt once its lease passes. Operators settle what reaches manual review from the channel's back office
+(the fake's own truth). At each day's cut-off the fake writes each account's statement (GBK
 CSV for one, xlsx for the other) from its truth, the day is reconciled, and operators decide every item from the
 same truth; quiet days follow until the last return has landed. The script then checks the safety properties and
 the reconciliation's (every payout the channel made is succeeded on our books or has an item; each account's ledger
@@ -21,10 +25,10 @@ digest line covers every order's final state, evidence kinds, returns and items.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import logging
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -45,8 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cardbin.pan import luhn_valid
 from payout_core.days import CHINA
 from payout_core.differences import Decision, DifferenceDesk, Item, ItemKind
-from payout_core.dispatch import Dispatcher, Payout, recover
+from payout_core.dispatch import Payout
 from payout_core.ledger import channel_account, merchant_account
+from payout_core.orders import Order
 from payout_core.recipient import Recipient
 from payout_core.reconcile import DaySummary, Reconciler
 from payout_core.review import Resolution, ReviewDesk
@@ -56,6 +61,7 @@ from tests.fakechannel.bench import MERCHANT, Bench
 from tests.fakechannel.keys import ensure_keys
 from tests.fakechannel.staff import OPERATOR
 from tests.fakechannel.statement import FAKE_CSV, FAKE_XLSX, statement_file
+from tests.fakechannel.worker import FileClock, WorkerPool, plan_crash
 
 FUNDS = 10**13
 CHANNELS = {"safe": FAKE_RULES, "strict": msgspec.structs.replace(FAKE_RULES, resend_safe=False)}
@@ -94,7 +100,9 @@ INJECTED: dict[Scenario, tuple[ItemKind, str]] = {
 RETURN_AFTER = (3600, 3 * 86_400)  # a return lands this long after the payment (seconds, drawn per order)
 LATE_PAYMENT_AFTER = 3 * 3600
 FOREIGN_PER_DAY = 0.7  # payouts someone else makes from the "safe" account, per day on average
-CRASH_POINTS = ("after_route", "before_send", "after_send")
+CRASH_POINTS = ("after_route", "before_send", "after_send")  # where a worker process is killed
+BATCH = 50  # orders routed between two moments the workers are let work
+LEASE_SECONDS = 3  # a worker's lease: above the client's timeouts (0.5 s read), and what a killed worker costs
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇")
 
 
@@ -109,17 +117,16 @@ class AlertCount(logging.Handler):
         self.count += 1
 
 
-class Crash(Exception):
-    """The dispatching process dies at a checkpoint."""
-
-
 class Clock:
     """Virtual time: grace periods and query back-off pass in an instant, identically on every run. The fake
-    channel's clock follows it (`sync`), so its truth and statements are stamped in the same time."""
+    channel's clock follows it (`sync`), so its truth and statements are stamped in the same time. The workers see
+    the instant last published (`shared`), so they work each batch at the same instant on every run."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: FileClock) -> None:
         self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
         self.fake: FakeChannel | None = None
+        self.shared = shared
+        shared.publish(self.now)
 
     def __call__(self) -> datetime:
         return self.now
@@ -151,13 +158,15 @@ class Simulation:
         store: Store,
         fake: FakeChannel,
         *,
+        store_url: str,
         workdir: Path,
         orders_per_day: int = 1000,
+        workers: int = 2,
     ) -> None:
         self.rng = random.Random(seed)
         self.seed, self.orders, self.crash_rate = seed, orders, crash_rate
         self.orders_per_day, self.workdir = orders_per_day, workdir
-        self.clock = Clock()
+        self.clock = Clock(FileClock(workdir / "clock"))
         keys = {name: f"key-{seed}-{name}" for name in CHANNELS}
         self.bench = Bench(
             store,
@@ -171,6 +180,16 @@ class Simulation:
         )
         self.clock.fake = fake
         self.engine = self.bench.engine
+        self.crash_dir = workdir / "crashes"
+        self.crash_dir.mkdir()
+        config = self.bench.worker_config(
+            workdir / "worker.json", clock_file=self.clock.shared.path, crash_dir=self.crash_dir
+        )
+        options = ("--no-route", "--lease-seconds", str(LEASE_SECONDS), "--poll-seconds", "0.02")
+        self.pool = WorkerPool(config, store_url, workers, workdir, *options)
+        self.workers = workers
+        self.stopped: list[int] = []
+        self.batch: list[tuple[Order, random.Random]] = []
         self.scenarios: dict[int, Scenario] = {}
         self.crashes: Counter[str] = Counter()
         self.operator_resolutions: Counter[str] = Counter()
@@ -188,29 +207,41 @@ class Simulation:
     # --- driving ---------------------------------------------------------------------------------------------
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.stopped = self.pool.stop()
+
+    def settle(self) -> None:
+        """Let the workers work at the simulation's present instant until nothing is left to do at it."""
+        self.clock.sync()
+        self.clock.shared.publish(self.clock.now)
+        self.pool.settle(self.engine.store, self.clock.now)
+
+    def _run(self) -> None:
         scenario_names = list(SCENARIO_WEIGHTS)
         weights = list(SCENARIO_WEIGHTS.values())
-        dispatcher = self.bench.new_dispatcher()
         first_day = self.clock().astimezone(CHINA).date()
         done = 0
         while done < self.orders:
             day = first_day + timedelta(days=self.days)
-            self._open_day(day, dispatcher)
+            self._open_day(day)
             for _ in range(min(self.orders_per_day, self.orders - done)):
-                dispatcher = self._one(done, scenario_names, weights, dispatcher)
+                self._one(done, scenario_names, weights)
                 done += 1
+            self._route()
             self._pay_foreign(day)
             self.mid_run_checks.append(self.check_frozen_equals_in_flight())
-            self._drain(dispatcher)
-            self._close_day(day, dispatcher)
+            self._drain()
+            self._close_day(day)
         quiet = RETURN_AFTER[1] // 86_400 + 2  # days for the last returns to land and be reconciled
         for _ in range(quiet):
             day = first_day + timedelta(days=self.days)
-            self._open_day(day, dispatcher)
-            self._drain(dispatcher)
-            self._close_day(day, dispatcher)
+            self._open_day(day)
+            self._drain()
+            self._close_day(day)
 
-    def _one(self, i: int, scenario_names: list[Scenario], weights: list[int], dispatcher: Dispatcher) -> Dispatcher:
+    def _one(self, i: int, scenario_names: list[Scenario], weights: list[int]) -> None:
         scenario = self.rng.choices(scenario_names, weights)[0]
         crash = self.rng.choice(CRASH_POINTS) if self.rng.random() < self.crash_rate else None
         later = self.rng.randint(*RETURN_AFTER) if "return" in scenario else LATE_PAYMENT_AFTER
@@ -223,25 +254,32 @@ class Simulation:
             bank_name="中国工商银行",
         )
         no = f"SIM{self.seed}-{i:06d}"
-        order = self.bench.routed(no, recipient, scenario, random.Random(self.rng.random()), later_seconds=later)
+        order = self.bench.prepared(no, recipient, scenario, later_seconds=later)
+        self.batch.append((order, random.Random(self.rng.random())))
         self.scenarios[order.id] = scenario
         if crash is not None:
             self.crashes[crash] += 1
-            dispatcher = self._crash_and_recover(order.id, crash)
-        else:
-            dispatcher.dispatch(order.id)
+            plan_crash(self.crash_dir, order.id, crash)
         self.clock.advance(1)
-        if i % 50 == 49:
-            self.clock.sync()
-            dispatcher.run_due()
-            self.mid_run_checks.append(self.check_frozen_equals_in_flight())
-        return dispatcher
+        if i % BATCH == BATCH - 1:
+            self._route()
 
-    def _open_day(self, day: date, dispatcher: Dispatcher) -> None:
+    def _route(self) -> None:
+        """Route the batch at one instant, published first, so the workers send all of it at that instant."""
+        if not self.batch:
+            return
+        self.clock.sync()
+        self.clock.shared.publish(self.clock.now)
+        for order, rng in self.batch:
+            self.bench.route(order, rng)
+        self.batch = []
+        self.settle()
+        self.mid_run_checks.append(self.check_frozen_equals_in_flight())
+
+    def _open_day(self, day: date) -> None:
         """09:00 in Beijing: the night's follow-up queries first."""
         self.clock.set(datetime.combine(day, day_time(9), CHINA).astimezone(UTC))
-        while dispatcher.run_due(limit=1000):
-            pass
+        self.settle()
 
     def _pay_foreign(self, day: date) -> None:
         """Someone else pays from the "safe" account (a leaked key, a payout typed in the channel's portal)."""
@@ -253,7 +291,7 @@ class Simulation:
             httpx.post(request.url, content=request.body, headers=request.headers).raise_for_status()
             self.foreign[no] = amount
 
-    def _close_day(self, day: date, dispatcher: Dispatcher) -> None:
+    def _close_day(self, day: date) -> None:
         """The cut-off: each account's statement from the channel's truth, reconciled; operators decide every item
         from the same truth; then each account's ledger balance must equal its statement's."""
         self.clock.set(LAYOUTS["safe"].day_window(day)[1])
@@ -301,28 +339,12 @@ class Simulation:
             return "dismiss"  # the channel paid it; its statement left the line out
         return "book"
 
-    def _crash_and_recover(self, order_id: int, point: str) -> Dispatcher:
-        if point != "after_route":  # after_route: the process died right after the freeze; nothing was sent
-
-            def checkpoint(where: str, oid: int) -> None:
-                if where == point and oid == order_id:
-                    raise Crash(where)
-
-            with contextlib.suppress(Crash):
-                self.bench.new_dispatcher(checkpoint).dispatch(order_id)
-        restarted = self.bench.new_dispatcher()
-        for ready in recover(restarted).ready:  # provably never sent: dispatched normally
-            restarted.dispatch(ready)
-        return restarted
-
-    def _drain(self, dispatcher: Dispatcher) -> None:
+    def _drain(self) -> None:
         """Let virtual time pass until every order is final; operators work the review queue as it fills."""
         desk = ReviewDesk(self.engine, clock=self.clock)
         truth: Callable[[], dict[str, OrderRecord]] = self.bench.fake.orders
         for _ in range(1000):
-            self.clock.sync()
-            while dispatcher.run_due(limit=1000):
-                pass
+            self.settle()
             items = desk.uncertain()
             if items:
                 records = truth()
@@ -519,6 +541,21 @@ class Simulation:
             )
         )
         results.append(("every order final", all(o[0] in ("succeeded", "failed") for o in orders.values()), ""))
+        killed = [code for code in self.pool.deaths if code == -signal.SIGKILL]
+        results.append(
+            (
+                "every planned crash killed a worker, and nothing else did",
+                len(killed) == len(self.pool.deaths) == sum(self.crashes.values()),
+                f"{len(killed)} killed of {sum(self.crashes.values())} planned; {len(self.pool.deaths)} died",
+            )
+        )
+        results.append(
+            (
+                "every worker stopped gracefully on SIGTERM",
+                len(self.stopped) == self.workers and not any(self.stopped),
+                f"exit codes {self.stopped}",
+            )
+        )
         results.extend(self._reconciliation_checks(fake, orders, items, item_keys))
         return results
 
@@ -601,6 +638,8 @@ class Simulation:
             "states": dict(Counter(r[1] for r in rows)),
             "scenarios": dict(Counter(self.scenarios.values())),
             "crashes": dict(self.crashes),
+            "workers": self.workers,
+            "workers_started": self.pool.started,
             "evidence": {str(k): int(v) for k, v in evidence_kinds.items()},
             "reviews_opened": int(reviews[0]),
             "operator_resolutions": dict(self.operator_resolutions),
@@ -621,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--crash-rate", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (one killed is replaced)")
     parser.add_argument("--orders-per-day", type=int, default=1000, help="orders dispatched per simulated day")
     parser.add_argument(
         "--store", help="postgresql://… (a throwaway schema is used) or a SQLite path; default temp SQLite"
@@ -636,6 +676,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.store and args.store.startswith(("postgresql://", "postgres://")):
             schema = f"sim_{uuid.uuid4().hex[:12]}"
         store = open_store(args.store or Path(tmp) / "sim.db", schema=schema)
+        url = args.store or str(Path(tmp) / "sim.db")
+        if schema is not None:  # the workers find the throwaway schema first on their search path
+            url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
         try:
             store.migrate()
             with running_fake_channel(timeout_delay=0.6) as fake:
@@ -645,8 +688,10 @@ def main(argv: list[str] | None = None) -> int:
                     args.crash_rate,
                     store,
                     fake,
+                    store_url=url,
                     workdir=Path(tmp),
                     orders_per_day=args.orders_per_day,
+                    workers=args.workers,
                 )
                 sim.run()
                 checks, summary = sim.checks(), sim.summary()

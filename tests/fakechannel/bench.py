@@ -140,6 +140,28 @@ class Bench:
         """The number routing gives the order: known before it is routed."""
         return self.engine.channel_order_no(order_id)
 
+    def prepared(
+        self,
+        merchant_order_no: str,
+        recipient: Recipient,
+        scenario: Scenario,
+        hidden_queries: int = 2,
+        later_seconds: int = 0,
+    ) -> Order:
+        """Submit (auto-approved, not routed) and tell the fake channel how to answer this order (`later_seconds`:
+        when a later truth — a return, a late payment — lands)."""
+        order = self.engine.submit(MERCHANT, merchant_order_no, recipient)
+        setting = ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries, later_seconds=later_seconds)
+        self.fake.program(self.channel_order_no(order.id), setting)
+        return order
+
+    def route(self, order: Order, rng: random.Random) -> Order:
+        """Route (funds frozen): from here on a worker may send it."""
+        order = self.engine.route(order, rng)
+        if order.channel_order_no is None:
+            raise RuntimeError(f"order {order.id} was not routed: {order.route_failure}")
+        return order
+
     def routed(
         self,
         merchant_order_no: str,
@@ -150,15 +172,8 @@ class Bench:
         *,
         later_seconds: int = 0,
     ) -> Order:
-        """Submit (auto-approved), route (funds frozen) and tell the fake channel how to answer this order."""
-        order = self.engine.submit(MERCHANT, merchant_order_no, recipient)
-        # Told before routing: from then on a worker may send it.
-        setting = ScenarioSetting(scenario=scenario, hidden_queries=hidden_queries, later_seconds=later_seconds)
-        self.fake.program(self.channel_order_no(order.id), setting)
-        order = self.engine.route(order, rng)
-        if order.channel_order_no is None:
-            raise RuntimeError(f"order {order.id} was not routed: {order.route_failure}")
-        return order
+        """`prepared`, then `route`."""
+        return self.route(self.prepared(merchant_order_no, recipient, scenario, hidden_queries, later_seconds), rng)
 
     def close(self) -> None:
         self.client.close()

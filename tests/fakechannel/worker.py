@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -89,3 +90,64 @@ def start_worker(
     env = {**os.environ, CONFIG_ENV: str(config), "PYTHONPATH": str(ROOT)}
     argv = [str(command), "worker", "--store", store_url, "--dispatcher", FACTORY, *options]
     return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def busy(store: Store, now: datetime) -> bool:
+    """Whether workers have anything to do at `now`: an approved routed order to send, an attempt left `sending`
+    (in flight, or its worker died: swept once its lease passes), an attempt whose next query or follow-up is due."""
+    at = to_micros(now)
+    with store.transaction(write=False) as tx:
+        row = tx.one(
+            "SELECT (SELECT COUNT(*) FROM orders WHERE state = 'approved' AND channel IS NOT NULL)"
+            " + (SELECT COUNT(*) FROM dispatch_attempts WHERE status = 'sending'"
+            " OR (status IN ('pending', 'review') AND next_query_at <= ?) OR follow_up_at <= ?)",
+            (at, at),
+        )
+    return row is not None and int(row[0]) > 0
+
+
+class WorkerPool:
+    """`size` worker processes on one bench, kept at that number: one that dies (a planned crash) is replaced."""
+
+    def __init__(self, config: Path, store_url: str, size: int, log_dir: Path, *options: str) -> None:
+        self.config, self.store_url, self.log_dir, self.options = config, store_url, log_dir, options
+        self.running: list[subprocess.Popen[bytes]] = []
+        self.started = 0
+        self.deaths: list[int] = []  # exit codes of the workers that died while the pool ran
+        for _ in range(size):
+            self._start()
+
+    def _start(self) -> None:
+        with (self.log_dir / f"worker-{self.started}.log").open("wb") as log:
+            self.running.append(start_worker(self.config, self.store_url, *self.options, log=log))
+        self.started += 1
+
+    def keep(self) -> None:
+        """Replace the workers that died."""
+        for process in [p for p in self.running if p.poll() is not None]:
+            self.running.remove(process)
+            self.deaths.append(process.returncode)
+            self._start()
+
+    def settle(self, store: Store, now: datetime, timeout: float = 600.0) -> None:
+        """Wait until the workers have nothing left to do at `now`, replacing any that die meanwhile."""
+        deadline = time.monotonic() + timeout
+        while busy(store, now):
+            self.keep()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workers still busy after {timeout}s (logs in {self.log_dir})")
+            time.sleep(0.02)
+        self.keep()
+
+    def stop(self) -> list[int]:
+        """SIGTERM to every worker; their exit codes (0: a graceful stop)."""
+        for process in self.running:
+            process.send_signal(signal.SIGTERM)
+        codes = []
+        for process in self.running:
+            try:
+                codes.append(process.wait(timeout=60))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes.append(process.wait())
+        return codes

@@ -69,7 +69,9 @@ def test_the_checks_catch_a_broken_outcome(tmp_path: Path) -> None:
     store = open_store(tmp_path / "sim.db")
     store.migrate()
     with running_fake_channel(timeout_delay=0.6) as fake:
-        sim = Simulation(5, 30, 0.1, store, fake, workdir=tmp_path, orders_per_day=15)
+        sim = Simulation(
+            5, 30, 0.1, store, fake, store_url=str(tmp_path / "sim.db"), workdir=tmp_path, orders_per_day=15
+        )
         sim.run()
         assert all(passed for _, passed, _ in sim.checks())
         with store.transaction() as tx:

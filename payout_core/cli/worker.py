@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import signal
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
 
 from payout_core.cli.app import app
-from payout_core.cli.console import StoreUrl, opened, refusals
+from payout_core.cli.console import EXIT_REFUSED, StoreUrl, opened, refusals
+from payout_core.errors import PayoutError
 
 
 @app.command("worker")
@@ -50,7 +52,14 @@ def worker(
 
     log_to_stderr(log_level)
     log = logging.getLogger("payout_core.worker")
-    with refusals(), opened(store) as s:
+    with refusals(), ExitStack() as stack:
+        try:
+            s = stack.enter_context(opened(store))
+        except PayoutError:
+            raise
+        except Exception as exc:  # the database unreachable or refusing us: a log line and exit 1, no traceback
+            log.error("store unusable", extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}})
+            raise typer.Exit(EXIT_REFUSED) from None
         running = Worker(
             load_factory(dispatcher)(s),
             lease_seconds=lease_seconds,

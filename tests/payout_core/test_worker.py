@@ -5,9 +5,11 @@ finishes the item in hand and releases the rest, a database error after a send i
 from __future__ import annotations
 
 import json
+import logging
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,10 +24,10 @@ from payout_core.dispatch import recover
 from payout_core.dispatch.records import insert_attempt
 from payout_core.recipient import Recipient
 from payout_core.store import Lease, Store
-from payout_core.worker import Worker, serve_metrics
+from payout_core.worker import JsonLines, Worker, serve_metrics
 from tests.fakechannel.bench import MERCHANT, Bench
 from tests.fakechannel.wire import ScenarioSetting
-from tests.fakechannel.worker import plan_crash, start_worker
+from tests.fakechannel.worker import FACTORY, plan_crash, start_worker
 
 from .builders import Clock, payee, store_url
 
@@ -264,3 +266,35 @@ def test_sigterm_finishes_the_send_in_hand_and_releases_the_rest(bench: Bench, p
         waiting = tx.all("SELECT lease_owner FROM orders WHERE state = 'approved'")
     assert attempts == [("pending", None)]  # its answer (a timeout) recorded; nothing left half done
     assert waiting == [(None,)] * 3  # the orders it had claimed but not started are free for others at once
+
+
+def test_log_lines_are_json_with_every_text_masked() -> None:
+    record = logging.LogRecord(
+        "payout_core.worker", logging.ERROR, __file__, 1, "paid %s", ("6222 0212 3456 7890 128",), None
+    )
+    record.fields = {"order": 7, "note": "身份证 11010519491231002X, card 6222-0212-3456-7890-128"}
+    line = json.loads(JsonLines().format(record))
+    assert line["level"] == "error" and line["order"] == 7 and line["logger"] == "payout_core.worker"
+    text = json.dumps(line, ensure_ascii=False)
+    assert "3456" not in text and "19491231" not in text  # masked in the message and in the fields
+
+
+def test_a_worker_that_cannot_start_says_why_without_a_traceback(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "payout-core"
+    unusable = subprocess.run(
+        [str(command), "worker", "--store", "postgresql://nobody:x@127.0.0.1:1/none", "--dispatcher", FACTORY],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unusable.returncode == 1 and "Traceback" not in unusable.stderr
+    assert json.loads(unusable.stderr.splitlines()[-1])["msg"] == "store unusable"
+    wrong = subprocess.run(
+        [str(command), "worker", "--store", str(tmp_path / "s.db"), "--dispatcher", "no_such_module:dispatcher"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wrong.returncode == 2 and "no_such_module" in wrong.stderr and "Traceback" not in wrong.stderr

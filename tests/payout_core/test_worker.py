@@ -234,15 +234,17 @@ def test_a_killed_workers_sending_attempt_is_queried_by_another_once_its_lease_p
     bench: Bench, processes: Processes, tmp_path: Path, point: str
 ) -> None:
     (order_id,) = submit(bench, 1, seed=7)
-    plan_crash(tmp_path, order_id, point)
-    doomed = processes.start("--lease-seconds", "2")
-    assert doomed.wait(timeout=60) == -signal.SIGKILL
+    plan_crash(tmp_path, order_id, point)  # whichever of the two reaches it dies there
+    workers = [processes.start("--lease-seconds", "2") for _ in range(2)]
+    wait_for(lambda: any(w.poll() is not None for w in workers), 60, "a worker killed")
     killed = time.monotonic()
+    (dead,) = [w for w in workers if w.poll() is not None]
+    assert dead.returncode == -signal.SIGKILL
     with bench.store.transaction(write=False) as tx:
         assert tx.one("SELECT status FROM dispatch_attempts WHERE order_id = ?", (order_id,)) == ("sending",)
-    processes.start("--lease-seconds", "2")
     wait_for(lambda: "query" in evidence_kinds(bench.store, order_id), 30, "the attempt queried")
-    assert time.monotonic() - killed < 2 + 10  # the lease, then one start-up and one round of the other worker
+    assert time.monotonic() - killed < 2 + 5  # the lease, then a round of the live worker (a generous margin)
+    assert [w.poll() for w in workers if w is not dead] == [None]  # the other one did it, and still runs
     assert sends_at_fake(bench, [order_id]) == {order_id: int(point == "after_send")}  # queried, never resent
     expected = "succeeded" if point == "after_send" else "dispatching"  # not found yet: queried again later
     assert states(bench.store, [order_id]) == {order_id: expected}

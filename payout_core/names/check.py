@@ -67,7 +67,9 @@ def name_problems(name: str, rules: NameRules) -> list[NameProblem]:
     if not name.strip():
         return [NameProblem("required", "is empty")]
     if PLAIN_CJK.fullmatch(name):  # the common case: only the length and the charset can be wrong
-        return [p for p in (_length_problem(name, rules),) if p is not None] + _charset_problems(name, rules)
+        length = _length_problem(name, rules)
+        charset = _charset_problems(name, rules)
+        return charset if length is None else [length, *charset]
     by_class: dict[str, list[int]] = {}
     for i, ch in enumerate(name):
         by_class.setdefault(classify(ch), []).append(i)

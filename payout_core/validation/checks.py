@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from cardbin import cnaps
 from cardbin.banks.directory import SHARED_CATEGORIES
 from cardbin.model import Bank
 from cardbin.pan import mask
-from payout_core.channels.profile import ChannelProfile, Requirement
+from payout_core.channels.profile import AccountRules, ChannelProfile, Requirement
 from payout_core.names.chars import describe
 from payout_core.names.check import name_problems
 from payout_core.recipient import PERSONAL_FIELDS, Recipient
-from payout_core.validation.banks import bank_by_code, bank_by_name
+from payout_core.validation.banks import bank_by_code, bank_by_name, cnaps_problem
 from payout_core.validation.personal import id_no_problem, mobile_problem
+from payout_core.validation.rules import AccountTypeRules, rules_for
 from payout_core.validation.violation import Violation, ViolationCode, masked
 
 # Fields prepare can fill from a card's BIN, so a missing one is only a hint before prepare.
@@ -49,7 +49,7 @@ def type_violations(r: Recipient) -> list[Violation]:
 
 
 def normalisation_violations(r: Recipient, n: Recipient) -> list[Violation]:
-    if r == n:
+    if n is r or r == n:
         return []
     out = []
     for field in TEXT_FIELDS:
@@ -66,7 +66,7 @@ def normalisation_violations(r: Recipient, n: Recipient) -> list[Violation]:
     return out
 
 
-def _account_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
+def _account_violations(r: Recipient, profile: ChannelProfile, rules: AccountRules | None) -> list[Violation]:
     out = []
     if r.account_type not in profile.account_types:
         accepted = " and ".join(profile.account_types)
@@ -84,7 +84,6 @@ def _account_violations(r: Recipient, profile: ChannelProfile) -> list[Violation
     if bad is not None:
         msg = f"{mask(number)} contains {describe(bad)}; only digits are allowed"
         out.append(Violation(field="account_no", code="format", message=msg))
-    rules = profile.account_rules(r.account_type)
     if rules is not None and not rules.min_length <= len(number) <= rules.max_length:
         code: ViolationCode = "too_short" if len(number) < rules.min_length else "too_long"
         msg = f"{mask(number)} has {len(number)} digits; {rules.min_length}–{rules.max_length} are allowed"
@@ -92,20 +91,29 @@ def _account_violations(r: Recipient, profile: ChannelProfile) -> list[Violation
     return out
 
 
-def _amount_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
-    if not isinstance(r.amount, int) or isinstance(r.amount, bool):
+def _amount_violations(r: Recipient, profile: ChannelProfile, ceiling: int | None) -> list[Violation]:
+    """`ceiling` is the profile's lowest limit (AccountTypeRules.amount_ceiling): an amount from the minimum up to
+    it breaks no limit, which is the common case; any other is compared with each limit."""
+    amount = r.amount
+    if not isinstance(amount, int) or isinstance(amount, bool):
         return []
-    if r.amount < profile.amount_min:
-        msg = f"{r.amount} fen is below {profile.name}'s minimum of {profile.amount_min} fen"
+    if profile.amount_min <= amount and (ceiling is None or amount <= ceiling):
+        return []
+    return _amount_limits_broken(amount, profile)
+
+
+def _amount_limits_broken(amount: int, profile: ChannelProfile) -> list[Violation]:
+    if amount < profile.amount_min:
+        msg = f"{amount} fen is below {profile.name}'s minimum of {profile.amount_min} fen"
         return [Violation(field="amount", code="amount_range", message=msg)]
     limits = (
         (profile.amount_max, "the per-payout maximum"),
         (profile.daily_card_limit, "the per-card daily limit"),
         (profile.daily_limit, "the merchant's daily limit"),
     )
-    over = [f"{what} {limit} fen" for limit, what in limits if limit is not None and r.amount > limit]
+    over = [f"{what} {limit} fen" for limit, what in limits if limit is not None and amount > limit]
     if over:
-        msg = f"{r.amount} fen exceeds {profile.name}'s " + " and ".join(over)
+        msg = f"{amount} fen exceeds {profile.name}'s " + " and ".join(over)
         return [Violation(field="amount", code="amount_range", message=msg)]
     return []
 
@@ -147,10 +155,8 @@ def _bank_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
         msg = f"{profile.name} cannot pay {bank.name} ({bank.code})"
         out.append(Violation(field=field, code="bank_unsupported", message=msg))
     if r.cnaps_code:
-        try:
-            cnaps.validate(r.cnaps_code)
-        except ValueError as e:  # cardbin's InvalidCnapsCode, whose `rule` says what is wrong
-            rule = getattr(e, "rule", str(e))
+        rule = cnaps_problem(r.cnaps_code)
+        if rule is not None:
             out.append(Violation(field="cnaps_code", code="format", message=f"{r.cnaps_code!r:.40}: {rule}"))
             return out
         category = r.cnaps_code[:3]
@@ -160,14 +166,14 @@ def _bank_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
     return out
 
 
-def _personal_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
+def _personal_violations(r: Recipient, profile: ChannelProfile, rules: AccountTypeRules) -> list[Violation]:
     """身份证 and mobile numbers, where the channel receives them; messages name the rule, never the value."""
     out = []
-    if r.id_no and profile.checks("id_no", r.account_type):
+    if r.id_no and rules.receives_id_no:
         problem = id_no_problem(r.id_no, profile.legacy_id)
         if problem:
             out.append(Violation(field="id_no", code="format", message=problem))
-    if r.mobile and profile.checks("mobile", r.account_type):
+    if r.mobile and rules.receives_mobile:
         problem = mobile_problem(r.mobile)
         if problem:
             out.append(Violation(field="mobile", code="format", message=problem))
@@ -176,15 +182,14 @@ def _personal_violations(r: Recipient, profile: ChannelProfile) -> list[Violatio
 
 def check(r: Recipient, profile: ChannelProfile) -> list[Violation]:
     """Every rule on an already normalised recipient (prepare calls this after filling fields)."""
-    out = _account_violations(r, profile)
-    out += _amount_violations(r, profile)
-    rules = profile.name_rules(r.account_type)
-    if isinstance(r.name, str) and rules is not None:  # no rules: the account type is refused already
-        out += [Violation(field="name", code=p.code, message=p.message) for p in name_problems(r.name, rules)]
-    for req in profile.requires:
-        if r.account_type in req.account_types:
-            out += _requirement_violations(r, req)
+    rules = rules_for(profile, r.account_type)
+    out = _account_violations(r, profile, rules.account)
+    out += _amount_violations(r, profile, rules.amount_ceiling)
+    if isinstance(r.name, str) and rules.name is not None:  # no rules: the account type is refused already
+        out += [Violation(field="name", code=p.code, message=p.message) for p in name_problems(r.name, rules.name)]
+    for req in rules.requires:
+        out += _requirement_violations(r, req)
     out += _bank_violations(r, profile)
     if r.id_no or r.mobile:
-        out += _personal_violations(r, profile)
+        out += _personal_violations(r, profile, rules)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from operator import attrgetter
 
 import msgspec
 import phonenumbers
@@ -19,11 +20,14 @@ from payout_core.channels.profile import ChannelProfile, LegacyIdPolicy
 from payout_core.names.normalize import normalize_name
 from payout_core.recipient import Recipient
 from payout_core.validation.personal import LEGACY_LENGTH, id_no_problem, is_mobile
+from payout_core.validation.rules import rules_for
 
 _MAX_PASSES = 8
 _CODES = frozenset({"bank_code", "cnaps_code"})
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.·]+")
 _OPTIONAL = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code", "id_no", "mobile", "purpose")
+_optional_values = attrgetter(*_OPTIONAL)
+_PERSONAL = frozenset({"id_no", "mobile"})
 
 
 def _until_stable(step: Callable[[str], str], text: str) -> str:
@@ -111,24 +115,31 @@ def normalize_field(field: str, value: str | None) -> str | None:
 
 def _normalize_personal(field: str, value: str, r: Recipient, profile: ChannelProfile) -> str:
     """身份证 and mobile numbers in the channel's form, where the channel receives them (else only trimmed)."""
-    if field == "id_no" and profile.checks("id_no", r.account_type):
+    rules = rules_for(profile, r.account_type)
+    if field == "id_no" and rules.receives_id_no:
         return normalize_id_no(value, profile.legacy_id)
-    if field == "mobile" and profile.checks("mobile", r.account_type):
+    if field == "mobile" and rules.receives_mobile:
         return normalize_mobile(value)
     return value
 
 
 def normalize_recipient(recipient: Recipient, profile: ChannelProfile) -> Recipient:
-    """The recipient as the channel wants it; fields that are not text are left for the checks to report."""
+    """The recipient as the channel wants it; fields that are not text are left for the checks to report.
+
+    A recipient already in that form is returned as it is (no copy), which is the common case.
+    """
     changes: dict[str, str | None] = {}
-    if isinstance(recipient.name, str):
-        changes["name"] = normalize_name(recipient.name)
-    if isinstance(recipient.account_no, str):
-        changes["account_no"] = normalize_account(recipient.account_no)
-    for field in _OPTIONAL:
-        value = getattr(recipient, field)
+    name, account_no = recipient.name, recipient.account_no
+    if isinstance(name, str) and (normalized_name := normalize_name(name)) != name:
+        changes["name"] = normalized_name
+    if isinstance(account_no, str) and (normalized_account := normalize_account(account_no)) != account_no:
+        changes["account_no"] = normalized_account
+    for field, value in zip(_OPTIONAL, _optional_values(recipient), strict=True):
         if value is None or not isinstance(value, str):
             continue
         normalized = normalize_field(field, value)
-        changes[field] = _normalize_personal(field, normalized, recipient, profile) if normalized else normalized
-    return msgspec.structs.replace(recipient, **changes)
+        if normalized and field in _PERSONAL:
+            normalized = _normalize_personal(field, normalized, recipient, profile)
+        if normalized != value:
+            changes[field] = normalized
+    return msgspec.structs.replace(recipient, **changes) if changes else recipient

@@ -6,10 +6,16 @@ a payout to a card of another bank than the payee named is how money goes astray
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+from operator import attrgetter
+from types import MappingProxyType
+from typing import NamedTuple
+
 import msgspec
 
 from cardbin.errors import InvalidInput, NotFound
-from cardbin.model import CardInfo
+from cardbin.model import Bank, CardInfo
 from payout_core.channels.profile import ChannelProfile
 from payout_core.recipient import Recipient
 from payout_core.validation.banks import bank_by_code, named_bank
@@ -20,6 +26,7 @@ from payout_core.validation.violation import PrepareError
 
 # A branch, its 联行号 and its region describe one place: derived together, and only when the user gave none.
 _BRANCH_FIELDS = ("branch_name", "cnaps_code", "province", "city")
+_branch_values = attrgetter(*_BRANCH_FIELDS)
 
 
 class Prepared(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,30 +38,47 @@ class Prepared(msgspec.Struct, frozen=True, kw_only=True):
     card: CardInfo | None = None
 
 
-def _card_values(card: CardInfo) -> dict[str, str | None]:
+class _CardFields(NamedTuple):
+    bank: Bank | None  # the card's bank in cardbin's directory
+    values: Mapping[str, str]  # what the card can fill, normalised (absent where it tells nothing)
+
+
+def _normalized(values: dict[str, str | None]) -> dict[str, str]:
+    return {f: v for f, raw in values.items() if (v := normalize_field(f, raw))}
+
+
+# What a card can fill depends on these fields of its CardInfo alone (the bank, the branch matched, the region).
+_card_key = attrgetter("bank_code", "bank_name", "cnaps_match", "branch_name", "cnaps_code", "province", "city")
+
+
+@lru_cache(maxsize=16_384)
+def _card_fields(key: tuple[str, str, str, str | None, str | None, str | None, str | None]) -> _CardFields:
+    """A card's bank and the fields it can fill: memoised by `_card_key`, since the cards of a payout stream come
+    from a few thousand BINs and branches."""
+    bank_code, bank_name, cnaps_match, branch_name, cnaps_code, province, city = key
     # A bank cardbin knows only from the release (a 村镇银行's own X… code) has no code a channel accepts.
-    code = card.bank_code if bank_by_code(card.bank_code) is not None else None
-    values: dict[str, str | None] = {"bank_name": card.bank_name, "bank_code": code}
-    if card.cnaps_match != "none":
-        values.update(branch_name=card.branch_name, cnaps_code=card.cnaps_code)
-    values.update(province=card.province, city=card.city)
-    return values
+    code = bank_code if bank_by_code(bank_code) is not None else None
+    values: dict[str, str | None] = {"bank_name": bank_name, "bank_code": code}
+    if cnaps_match != "none":
+        values.update(branch_name=branch_name, cnaps_code=cnaps_code)
+    values.update(province=province, city=city)
+    return _CardFields(named_bank(bank_code, bank_name), MappingProxyType(_normalized(values)))
 
 
 def _fill(r: Recipient, card: CardInfo | None) -> tuple[Recipient, list[str]]:
     """Missing bank fields from the card, else from the other bank field via the directory."""
     named = named_bank(r.bank_code, r.bank_name)
-    card_bank = named_bank(card.bank_code, card.bank_name) if card is not None else None
+    card_bank, card_values = _card_fields(_card_key(card)) if card is not None else (None, {})
     # A card of another bank than the one named derives nothing: the conflict is reported by card_violations.
     trusted = card is not None and (named is None or card_bank is None or named.code == card_bank.code)
-    values = _card_values(card) if card is not None and trusted else {}
+    values = card_values if trusted else {}
     if named is not None:  # the user's own bank wins over the card's name for it
-        values.update(bank_name=named.name, bank_code=named.code)
+        values = {**values, **_normalized({"bank_name": named.name, "bank_code": named.code})}
     fields = [f for f in BANK_FIELDS if not getattr(r, f)]
-    if not any(getattr(r, f) for f in _BRANCH_FIELDS):
+    if not any(_branch_values(r)):
         fields += _BRANCH_FIELDS
-    changes = {f: v for f in fields if (v := normalize_field(f, values.get(f)))}
-    return msgspec.structs.replace(r, **changes), list(changes)
+    changes = {f: v for f in fields if (v := values.get(f))}
+    return (msgspec.structs.replace(r, **changes) if changes else r), list(changes)
 
 
 def card_of(r: Recipient, resolver: CardResolver) -> CardInfo | None:

@@ -26,7 +26,10 @@ CharClass = Literal["cjk", "latin", "digit", "space", "dot", "bracket", "other"]
 _CJK_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U000323af"
 _CJK = re.compile(f"[{_CJK_CLASS}]")
 # Ideographs that normalisation leaves as they are: the compatibility ones (U+F900…) have NFC decompositions.
-PLAIN_CJK = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef\U00030000-\U000323af]+")
+_PLAIN_CJK_RUN = "[\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef\U00030000-\U000323af]+"
+# The common names, already as registered: such ideographs alone (张三), or parts of them joined by single middle
+# dots (买买提·艾力). Normalisation leaves them as they are, and only their length and charset can be wrong.
+PLAIN_NAME = re.compile(f"{_PLAIN_CJK_RUN}(?:{MIDDLE_DOT}{_PLAIN_CJK_RUN})*")
 
 
 def is_cjk(ch: str) -> bool:

@@ -10,7 +10,7 @@ from payout_core.names.chars import (
     LATIN_PUNCTUATION,
     MIDDLE_DOT,
     OPEN_BRACKETS,
-    PLAIN_CJK,
+    PLAIN_NAME,
     classify,
     describe,
     gbk_bytes,
@@ -66,10 +66,14 @@ def name_problems(name: str, rules: NameRules) -> list[NameProblem]:
     """Every rule the name breaks; an empty list when the channel can take it as written."""
     if not name.strip():
         return [NameProblem("required", "is empty")]
-    if PLAIN_CJK.fullmatch(name):  # the common case: only the length and the charset can be wrong
+    if PLAIN_NAME.fullmatch(name):  # the common case: no character, dot or bracket rule can apply
         length = _length_problem(name, rules)
-        charset = _charset_problems(name, rules)
+        charset = _charset_problems(name.replace(MIDDLE_DOT, ""), rules)  # the letters, as below
         return charset if length is None else [length, *charset]
+    return _problems_by_class(name, rules)
+
+
+def _problems_by_class(name: str, rules: NameRules) -> list[NameProblem]:
     by_class: dict[str, list[int]] = {}
     for i, ch in enumerate(name):
         by_class.setdefault(classify(ch), []).append(i)

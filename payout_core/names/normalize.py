@@ -18,7 +18,7 @@ from payout_core.names.chars import (
     INVISIBLE,
     MIDDLE_DOT,
     OPEN_BRACKETS,
-    PLAIN_CJK,
+    PLAIN_NAME,
     has_cjk,
     is_cjk,
 )
@@ -52,8 +52,12 @@ def _collapse_spaces(text: str) -> str:
 
 def normalize_name(name: str) -> str:
     """The name as bank systems store it (see the module docstring for what may change)."""
-    if PLAIN_CJK.fullmatch(name):  # the common case: nothing to rewrite
+    if PLAIN_NAME.fullmatch(name):  # the common case: nothing to rewrite
         return name
+    return _rewritten(name)
+
+
+def _rewritten(name: str) -> str:
     text = "".join(ch for ch in name if ch not in INVISIBLE)
     text = text.translate(_DOTS_IN_CHINESE if has_cjk(text) else _DOTS).translate(_HALFWIDTH)
     text = _DOT_RUN.sub(MIDDLE_DOT, _collapse_spaces(text))

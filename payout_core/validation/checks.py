@@ -119,9 +119,11 @@ def _amount_limits_broken(amount: int, profile: ChannelProfile) -> list[Violatio
 
 
 def _requirement_violations(r: Recipient, req: Requirement) -> list[Violation]:
-    if any(all(getattr(r, f) for f in group) for group in req.any_of):
-        return []
-    missing = [[f for f in group if not getattr(r, f)] for group in req.any_of]
+    value = r.__getattribute__
+    for group in req.any_of:
+        if all(map(value, group)):
+            return []
+    missing = [[f for f in group if not value(f)] for group in req.any_of]
     best = min(missing, key=len)
     others = [" + ".join(g) for g, m in zip(req.any_of, missing, strict=True) if m is not best]
     alternative = f" (or give {' or '.join(others)} instead)" if others else ""

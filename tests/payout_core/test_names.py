@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from payout_core.channels import channel_names, load_all
 from payout_core.names import NameRules
-from payout_core.names.check import name_problems
-from payout_core.names.normalize import normalize_name
+from payout_core.names.chars import PLAIN_NAME
+from payout_core.names.check import _problems_by_class, name_problems
+from payout_core.names.normalize import _rewritten, normalize_name
 
 PERSON = NameRules(max_length=30)
 COMPANY = NameRules(min_length=4, max_length=60, digits=True, extra_chars="&")
@@ -129,3 +130,21 @@ def test_every_shipped_profile_has_name_rules_for_each_account_type_it_pays() ->
         for kind in profile.account_types:
             assert profile.name_rules(kind) is not None, (name, kind)
     assert set(load_all()) == set(channel_names())
+
+
+# Plain names as registered (张三, 买买提·艾力) and near misses: rare ideographs outside GBK, compatibility
+# ideographs, dots doubled or at either end, anything else.
+_PLAIN_PARTS = st.text(st.sampled_from(list("张三买提艾力〇\U00020000\U0002a6d6\u9fa6\uf900")), min_size=1, max_size=8)
+PLAIN_OR_NEARLY = st.lists(_PLAIN_PARTS, min_size=1, max_size=4).map("·".join) | st.builds(
+    lambda a, b: a + b, _PLAIN_PARTS, st.sampled_from(["·", "··", " ", "", "1", "•"])
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=PLAIN_OR_NEARLY | NAMES, rules=st.sampled_from([*ALL_RULES, PERSON, PERSON_GBK, GBK60]))
+def test_the_plain_name_shortcut_agrees_with_every_rule(name: str, rules: NameRules) -> None:
+    """Issue 17's fast path: a name of plain ideographs (with middle dots between parts) is neither rewritten nor
+    checked character by character; the full checks find exactly what it finds."""
+    if PLAIN_NAME.fullmatch(name):
+        assert _rewritten(name) == name
+        assert name_problems(name, rules) == _problems_by_class(name, rules)

@@ -53,6 +53,8 @@ def card_violations(r: Recipient, card: CardInfo, profile: ChannelProfile) -> li
         paid = ", ".join(profile.card_types)
         msg = f"{card.card_number_masked} is a {card.card_type} card; {profile.name} pays {paid} cards only"
         out.append(Violation(field="account_no", code="card_type", message=msg))
+    if not (r.bank_name or r.bank_code):
+        return out  # no bank named: none for the card to contradict (the common case before prepare fills one)
     card_bank = named_bank(card.bank_code, card.bank_name)
     for field in BANK_FIELDS:
         given = getattr(r, field)

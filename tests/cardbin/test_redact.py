@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardbin.redact import redact
+from cardbin.redact import _redacted, redact
 
 PAN = "6222021234567890128"
 MASKED = "622202*********0128"
@@ -99,3 +99,13 @@ def test_property_no_card_number_survives(pan: str, seps: list[str], prefix: str
     out = redact(prefix + (quote(spelled) if encode else spelled) + suffix, keep_cnaps=False)
     assert "*" in out
     assert not any(pan in run for run in re.findall(r"[0-9]+", out))
+
+
+_TEXT = st.text(st.sampled_from(list("0123456789 -./:,+_%2Fabc卡号X\u00b7\u200b\uff16\u0663")), max_size=30)
+_NUMBERS = st.sampled_from(["13800138000", "138-0013-8000", "1380013800", "622202123456", "102100099996", PAN])
+
+
+@given(text=_TEXT | st.builds(lambda a, n, b: a + n + b, _TEXT, _NUMBERS, _TEXT), keep_cnaps=st.booleans())
+def test_property_text_passed_over_is_what_the_full_scan_leaves_alone(text: str, keep_cnaps: bool) -> None:
+    """Issue 17: ASCII text with fewer than 11 digits and no % skips the scan; the full scan returns it unchanged."""
+    assert redact(text, keep_cnaps=keep_cnaps) == _redacted(text, (), keep_cnaps)

@@ -25,6 +25,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service import logs
 from cardbin.service.auth import NO_KEY, AccessPolicy
 from cardbin.service.edge import BODY_TIMEOUT_S, AccessLog, Edge
+from cardbin.service.fastpath import LookupFastPath
 from cardbin.service.problems import EXCEPTION_HANDLERS
 from cardbin.service.releases import (
     BUNDLE_POLL_INTERVAL,
@@ -137,7 +138,9 @@ def create_app(settings: ServiceSettings | None = None, *, resolver: Resolver | 
         openapi_config=_openapi(settings.access),
         logging_config=None,
     )
-    return Edge(app, access_log, settings.body_timeout_s)
+    # With access control on, every lookup passes the route's guard: no fast path then.
+    fast_routes = {} if settings.access.enabled else {LookupFastPath.PATH: LookupFastPath(served, MAX_BODY_BYTES)}
+    return Edge(app, access_log, settings.body_timeout_s, fast_routes)
 
 
 def app_from_env() -> Edge:

@@ -6,6 +6,8 @@
   worker's request slots; a client that goes away mid-body is marked in the scope, so the error Litestar raises for
   either is not logged as a bug (cardbin.service.problems).
 - The access log: one line per request, card numbers masked, written in batches (see `AccessLog`).
+- Fast routes: a POST path may be answered beside the framework when its answer is a plain 200, after the checks
+  above (cardbin.service.fastpath); anything else goes on to the framework.
 
 The layer is on every request's path, so it costs what each request needs and no more: a GET without an access log
 passes straight through, only a body read is watched (by one timer per event loop, not a timer per read), and the
@@ -21,7 +23,7 @@ import threading
 import time
 from asyncio import current_task
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from cardbin.redact import redact
@@ -33,6 +35,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+# A POST route answered beside the framework (cardbin.service.fastpath): it answers 200 and returns None, or returns
+# the `receive` the framework must read instead (the body read so far replayed).
+FastRoute = Callable[[Receive, Send], Awaitable[Receive | None]]
 
 _JSON = b"application/json"
 BODY_TIMEOUT_S = 10.0  # a request body must arrive within this long: a stalled sender frees its slot
@@ -219,30 +224,43 @@ class AccessLog:
 
 class Edge:
     def __init__(
-        self, app: ASGIApp, access_log: AccessLog | None = None, body_timeout_s: float = BODY_TIMEOUT_S
+        self,
+        app: ASGIApp,
+        access_log: AccessLog | None = None,
+        body_timeout_s: float = BODY_TIMEOUT_S,
+        fast_routes: Mapping[str, FastRoute] | None = None,
     ) -> None:
         self.app = app
         self.access_log = access_log
         self.deadlines = BodyDeadlines(body_timeout_s)
+        self.fast_routes = dict(fast_routes or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        log = self.access_log
+        started = time.perf_counter()
         if method in _BODY_METHODS:
             if _refused_media_type(scope["headers"]):
                 await self._refuse(scope, send)
                 return
             receive = self.deadlines.bounded(scope, receive)
+            fast = self.fast_routes.get(scope["path"]) if method == "POST" else None
+            if fast is not None:
+                read_on = await fast(receive, send)
+                if read_on is None:
+                    if log is not None:
+                        log.record(scope, 200, started, method)
+                    return
+                receive = read_on
         elif method == "HEAD":  # a copy: the server keeps seeing HEAD (uvicorn then expects no body)
             scope = {**scope, "method": "GET"}
             send = _headless(send)
-        log = self.access_log
         if log is None:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         status = 0
 
         async def send_observed(message: Message) -> None:

@@ -32,6 +32,7 @@ from payout_core.recipient import Recipient
 from payout_core.store import Store, open_store, utcnow
 from tests.fakechannel import FAKE_RULES, FakeChannel, running_fake_channel
 from tests.fakechannel.bench import MERCHANT, Bench
+from tests.fakechannel.keys import ensure_keys
 from tests.fakechannel.worker import WorkerPool
 
 FUNDS = 10**13
@@ -111,6 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.backend == "postgres" and not args.dsn:
         sys.exit("PostgreSQL: set PAYOUT_PG_DSN or pass --dsn")
+    ensure_keys()  # before any worker process starts: they inherit the keys
     figures: dict[int, list[float]] = {n: [] for n in args.workers}
     with running_fake_channel() as fake:
         for round_no in range(args.rounds):

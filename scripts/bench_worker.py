@@ -36,6 +36,7 @@ from tests.fakechannel.keys import ensure_keys
 from tests.fakechannel.worker import WorkerPool
 
 FUNDS = 10**13
+ICBC = {"bank_name": "中国工商银行", "bank_code": "ICBC"}  # the fake profile requires the bank (622202 is ICBC's)
 
 
 def card(rng: random.Random) -> str:
@@ -58,7 +59,7 @@ def one_round(fake: FakeChannel, backend: str, dsn: str | None, *, workers: int,
             _wait_started(tmp, pool.started)
             rng = random.Random(workers)
             batch = [
-                (f"B{i}", Recipient(name="张伟", account_no=card(rng), account_type="personal", amount=100 + i))
+                (f"B{i}", Recipient(name="张伟", account_no=card(rng), account_type="personal", amount=100 + i, **ICBC))
                 for i in range(orders)
             ]
             start = time.perf_counter()

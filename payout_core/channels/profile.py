@@ -40,7 +40,10 @@ ASSUMPTION = "assumption"
 class Requirement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """At least one group of `any_of` must be complete (every field non-empty) for the account types listed."""
 
-    any_of: tuple[tuple[RecipientField, ...], ...]
+    # Neither the list nor a group may be empty: no group could be met, or an empty one would always be.
+    any_of: Annotated[
+        tuple[Annotated[tuple[RecipientField, ...], msgspec.Meta(min_length=1)], ...], msgspec.Meta(min_length=1)
+    ]
     account_types: tuple[AccountType, ...] = ("personal", "corporate")
     source: Annotated[str, msgspec.Meta(min_length=1)]
 

@@ -64,12 +64,12 @@ def _length_problem(name: str, rules: NameRules) -> NameProblem | None:
 
 def name_problems(name: str, rules: NameRules) -> list[NameProblem]:
     """Every rule the name breaks; an empty list when the channel can take it as written."""
-    if not name.strip():
-        return [NameProblem("required", "is empty")]
-    if PLAIN_NAME.fullmatch(name):  # the common case: no character, dot or bracket rule can apply
+    if PLAIN_NAME.fullmatch(name):  # the common case (never empty): no character, dot or bracket rule can apply
         length = _length_problem(name, rules)
         charset = _charset_problems(name.replace(MIDDLE_DOT, ""), rules)  # the letters, as below
         return charset if length is None else [length, *charset]
+    if not name.strip():
+        return [NameProblem("required", "is empty")]
     return _problems_by_class(name, rules)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from cardbin.banks.directory import SHARED_CATEGORIES
 from cardbin.model import Bank
 from cardbin.pan import mask
@@ -11,13 +13,15 @@ from payout_core.names.check import name_problems
 from payout_core.recipient import PERSONAL_FIELDS, Recipient
 from payout_core.validation.banks import bank_by_code, bank_by_name, cnaps_problem
 from payout_core.validation.personal import id_no_problem, mobile_problem
-from payout_core.validation.rules import AccountTypeRules, rules_for
+from payout_core.validation.rules import AccountTypeRules, remember, rules_for
 from payout_core.validation.violation import Violation, ViolationCode, masked
 
 # Fields prepare can fill from a card's BIN, so a missing one is only a hint before prepare.
 DERIVABLE = ("bank_name", "bank_code", "branch_name", "province", "city", "cnaps_code")
 _OPTIONAL_TEXT = (*DERIVABLE, "id_no", "mobile", "purpose")
 TEXT_FIELDS = ("name", "account_no", *_OPTIONAL_TEXT)
+_optional_text = attrgetter(*_OPTIONAL_TEXT)
+_ABSENT_OR_TEXT = frozenset({str, type(None)})
 # How each personal field is written once normalised: said instead of echoing the value.
 _PERSONAL_FORM = {
     "account_no": "digits only",
@@ -28,13 +32,13 @@ _PERSONAL_FORM = {
 
 def type_violations(r: Recipient) -> list[Violation]:
     """Structs are not type-checked on construction, so a caller may hand over anything."""
-    if type(r.name) is str and type(r.account_no) is str and type(r.amount) is int:
-        for field in _OPTIONAL_TEXT:  # the common case, in a plain loop: this runs for every recipient
-            value = getattr(r, field)
-            if value is not None and type(value) is not str:
-                break
-        else:
-            return []
+    if (
+        type(r.name) is str
+        and type(r.account_no) is str
+        and type(r.amount) is int
+        and _ABSENT_OR_TEXT.issuperset(map(type, _optional_text(r)))
+    ):
+        return []  # the common case, answered in one pass: this runs for every recipient
     out = []
     for field in TEXT_FIELDS:
         value = getattr(r, field)
@@ -150,7 +154,16 @@ def _bank_of(r: Recipient) -> tuple[Bank | None, list[Violation]]:
     return by_code, []
 
 
-def _bank_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
+def _bank_violations(r: Recipient, profile: ChannelProfile, rules: AccountTypeRules) -> tuple[Violation, ...]:
+    """Memoised per profile: they depend on three fields that repeat endlessly (the card's bank, after prepare)."""
+    key = ("bank", r.bank_code, r.bank_name, r.cnaps_code)
+    found: tuple[Violation, ...] | None = rules.memo.get(key)
+    if found is None:
+        found = remember(rules, key, tuple(_bank_fields_violations(r, profile)))
+    return found
+
+
+def _bank_fields_violations(r: Recipient, profile: ChannelProfile) -> list[Violation]:
     bank, out = _bank_of(r)
     if bank is not None and profile.bank_code_for(bank) is None:
         field = "bank_code" if r.bank_code else "bank_name"
@@ -189,9 +202,10 @@ def check(r: Recipient, profile: ChannelProfile) -> list[Violation]:
     out += _amount_violations(r, profile, rules.amount_ceiling)
     if isinstance(r.name, str) and rules.name is not None:  # no rules: the account type is refused already
         out += [Violation(field="name", code=p.code, message=p.message) for p in name_problems(r.name, rules.name)]
-    for req in rules.requires:
-        out += _requirement_violations(r, req)
-    out += _bank_violations(r, profile)
+    if not all(rules.first_choices(r)):  # else every requirement is met by its first group, the common case
+        for req in rules.requires:
+            out += _requirement_violations(r, req)
+    out += _bank_violations(r, profile, rules)
     if r.id_no or r.mobile:
         out += _personal_violations(r, profile, rules)
     return out

@@ -134,7 +134,7 @@ def normalize_recipient(recipient: Recipient, profile: ChannelProfile) -> Recipi
         changes["name"] = normalized_name
     if isinstance(account_no, str) and (normalized_account := normalize_account(account_no)) != account_no:
         changes["account_no"] = normalized_account
-    for field, value in zip(_OPTIONAL, _optional_values(recipient), strict=True):
+    for field, value in zip(_OPTIONAL, _optional_values(recipient), strict=False):  # one length by construction
         if value is None or not isinstance(value, str):
             continue
         normalized = normalize_field(field, value)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from operator import attrgetter
-from types import MappingProxyType
 from typing import NamedTuple
 
 import msgspec
@@ -27,6 +26,7 @@ from payout_core.validation.violation import PrepareError
 # A branch, its 联行号 and its region describe one place: derived together, and only when the user gave none.
 _BRANCH_FIELDS = ("branch_name", "cnaps_code", "province", "city")
 _branch_values = attrgetter(*_BRANCH_FIELDS)
+_derivable_values = attrgetter(*BANK_FIELDS, *_BRANCH_FIELDS)
 
 
 class Prepared(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,7 +40,9 @@ class Prepared(msgspec.Struct, frozen=True, kw_only=True):
 
 class _CardFields(NamedTuple):
     bank: Bank | None  # the card's bank in cardbin's directory
-    values: Mapping[str, str]  # what the card can fill, normalised (absent where it tells nothing)
+    # What the card can fill, normalised (absent where it tells nothing): a plain dict, since `**` on anything
+    # else costs a copy per recipient; shared by every card of the key, so never modified.
+    values: Mapping[str, str]
 
 
 def _normalized(values: dict[str, str | None]) -> dict[str, str]:
@@ -62,11 +64,19 @@ def _card_fields(key: tuple[str, str, str, str | None, str | None, str | None, s
     if cnaps_match != "none":
         values.update(branch_name=branch_name, cnaps_code=cnaps_code)
     values.update(province=province, city=city)
-    return _CardFields(named_bank(bank_code, bank_name), MappingProxyType(_normalized(values)))
+    return _CardFields(named_bank(bank_code, bank_name), _normalized(values))
 
 
 def _fill(r: Recipient, card: CardInfo | None) -> tuple[Recipient, list[str]]:
     """Missing bank fields from the card, else from the other bank field via the directory."""
+    if card is not None and not any(_derivable_values(r)):  # nothing given, the common case: all the card tells
+        values = _card_fields(_card_key(card)).values
+        return (msgspec.structs.replace(r, **values) if values else r), list(values)
+    return _fill_around(r, card)
+
+
+def _fill_around(r: Recipient, card: CardInfo | None) -> tuple[Recipient, list[str]]:
+    """_fill where the user gave some bank or branch field (or there is no card): only the gaps, if consistent."""
     named = named_bank(r.bank_code, r.bank_name)
     card_bank, card_values = _card_fields(_card_key(card)) if card is not None else (None, {})
     # A card of another bank than the one named derives nothing: the conflict is reported by card_violations.

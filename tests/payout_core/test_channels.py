@@ -132,6 +132,9 @@ _SOURCED = "\n".join(
         ({"bank_code_scheme": '"table"', "bank_codes": '{ icbc = "1" }'}, "", "", "canonical codes"),
         ({}, '[[requires]]\nany_of = [["nickname"]]\nsource = "x"', "requires[0].any_of[0][0]", "nickname"),
         ({}, '[[requires]]\nany_of = [["purpose"]]', "requires[0]", "missing required field `source`"),
+        # No group could ever be met, or an empty group always would be: both are refused, not guessed at.
+        ({}, '[[requires]]\nany_of = []\nsource = "x"', "requires[0].any_of", "length >= 1"),
+        ({}, '[[requires]]\nany_of = [[]]\nsource = "x"', "requires[0].any_of[0]", "length >= 1"),
         ({"personal_name": '{ max_length = 30, middle_dot = "strip" }'}, "", "personal_name", "`middle_dot`"),
         (
             {"personal_name": "{ min_length = 9, max_length = 3 }"},

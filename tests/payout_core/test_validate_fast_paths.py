@@ -1,7 +1,8 @@
 """Each shortcut validation takes for the common case (issue 17: 50,000 recipients/s) agrees with the full rule.
 
 The shortcuts only decide that no rule can apply (an amount within the lowest limit, a recipient already
-normalised, a card's fields seen before, a profile's rules gathered once); these properties compare them with
+normalised, a card's fields seen before, a profile's rules gathered once, its bank verdicts remembered, its
+requirements met by their first groups); these properties compare them with
 the full computation over arbitrary input, on every channel.
 """
 
@@ -155,3 +156,70 @@ def test_what_a_card_fills_is_the_same_memoised_or_not(cards: list[tuple[Resolve
         person = Recipient(name="张三", account_no=number, account_type="personal", amount=100)
         filled, derived = prepare_module._fill(person, card)
         assert {f: getattr(filled, f) for f in derived} == dict(fresh.values)
+
+
+def test_filling_a_bare_recipient_takes_what_the_general_fill_would(cards: list[tuple[Resolver, str]]) -> None:
+    """_fill's shortcut (no bank or branch field given: take everything the card tells) agrees with the general
+    path, which fills only the gaps and only from a card of the bank named."""
+    for resolver, number in cards:
+        card = resolver.lookup(number)
+        person = Recipient(name="张三", account_no=number, account_type="personal", amount=100)
+        assert prepare_module._fill(person, card) == prepare_module._fill_around(person, card)
+
+
+_BANK_VALUES = st.none() | st.sampled_from(["ICBC", "CCB", "icbc", "NOSUCH", "", "中国工商银行", "招商银行上海分行"])
+_CNAPS_VALUES = st.none() | st.sampled_from(["102100099996", "105100000017", "102100099990", "12345", ""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    channel_name=_CHANNELS,
+    bank_code=_BANK_VALUES,
+    bank_name=_BANK_VALUES,
+    cnaps_code=_CNAPS_VALUES,
+    account_type=_ACCOUNT_TYPES,
+)
+def test_the_memoised_bank_verdicts_are_computed_afresh_alike(
+    channel_name: str, bank_code: str | None, bank_name: str | None, cnaps_code: str | None, account_type: Any
+) -> None:
+    """Bank verdicts are memoised per profile by the three fields they read: any recipient (any account type)
+    with those fields gets what a fresh computation gives."""
+    profile = channel(channel_name)
+    r = Recipient(
+        name="张三",
+        account_no="6222021234567890128",
+        account_type=account_type,
+        amount=100,
+        bank_code=bank_code,
+        bank_name=bank_name,
+        cnaps_code=cnaps_code,
+    )
+    fresh = checks._bank_fields_violations(r, profile)
+    rules_of = rules.rules_for(profile, account_type)
+    assert list(checks._bank_violations(r, profile, rules_of)) == fresh
+    assert list(checks._bank_violations(r, profile, rules_of)) == fresh  # and again, from the memo
+
+
+def test_the_memo_of_a_profile_stays_bounded() -> None:
+    """Its keys hold what users type (any bank name), so it starts afresh when full instead of growing."""
+    profile = msgspec.structs.replace(channel("generic"))
+    rules_of = rules.rules_for(profile, "personal")
+    for i in range(rules._MEMO_SIZE + 10):
+        r = Recipient(
+            name="张三", account_no="6222021234567890128", account_type="personal", amount=1, bank_name=f"b{i}"
+        )
+        checks._bank_violations(r, profile, rules_of)
+        assert len(rules_of.memo) <= rules._MEMO_SIZE
+    assert rules.rules_for(profile, "corporate").memo is rules_of.memo  # one memo per profile
+
+
+@settings(max_examples=500, deadline=None)
+@given(recipient=_RECIPIENTS, channel_name=_CHANNELS)
+def test_the_requirement_shortcut_only_skips_requirements_that_are_met(recipient: Recipient, channel_name: str) -> None:
+    """check() skips the requirements when every first group is complete: then each requirement is met, and the
+    shortcut reads exactly the first groups' fields."""
+    rules_of = rules.rules_for(channel(channel_name), recipient.account_type)
+    first = tuple(dict.fromkeys(f for req in rules_of.requires for f in req.any_of[0]))
+    assert rules_of.first_choices(recipient) == tuple(getattr(recipient, f) for f in first)
+    if all(rules_of.first_choices(recipient)):
+        assert [v for req in rules_of.requires for v in checks._requirement_violations(recipient, req)] == []

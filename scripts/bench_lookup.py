@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--release", choices=["bundled", "unionpay"], default="bundled")
     args = parser.parse_args()
     if args.release == "unionpay":
-        from tests.cardbin.test_resolve import cocolian_resolver
+        from tests.cardbin.builders import cocolian_resolver
 
         resolver = cocolian_resolver()
     else:

@@ -36,7 +36,7 @@ from cardbin.release.bundled import default_release
 from cardbin.resolve import Resolver
 from cardbin.service.releases import BUNDLE_POLL_INTERVAL
 from cardbin.service.wire import Releases
-from tests.cardbin.test_service_harness import STARTUP_LIMIT, follow_process, static_server
+from tests.cardbin.harness import STARTUP_LIMIT, follow_process, static_server
 
 OTHER = "2099-01"
 

@@ -11,7 +11,7 @@ One card per BIN row (BIN and card length), answered as `Resolver.lookup` answer
 - 联行号 answered that the release lacks or that belong to another bank (both must be 0).
 
 The `unionpay` release is the 2018 table of tests/fixtures/unlicensed with the gweesin CNAPS sample and the 2017
-super e-bank head-office list as its branch table (see tests/cardbin/test_resolve.py).
+super e-bank head-office list as its branch table (see cocolian_release in tests/cardbin/builders.py).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def main() -> None:
     if args.release in ("bundled", "both"):
         report("bundled", Resolver.open())
     if args.release in ("unionpay", "both"):
-        from tests.cardbin.test_resolve import cocolian_resolver
+        from tests.cardbin.builders import cocolian_resolver
 
         report("unionpay 2018", cocolian_resolver())
 

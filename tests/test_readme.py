@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cardbin.service.app import create_app
-from tests.cardbin.test_service_harness import running
+from tests.cardbin.harness import running
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)

@@ -8,7 +8,7 @@ import pytest
 
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_sources import CITIES_JSON, GWEESIN, cocolian_rows, write_csv
+from tests.cardbin.builders import CITIES_JSON, GWEESIN, cocolian_rows, write_csv
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_sources import cocolian_rows, write_csv
+from tests.cardbin.builders import cocolian_rows, write_csv
 
 HEAVY = ("polars", "pyarrow", "duckdb", "numpy", "pandas", "pydantic", "typer", "rich", "fastexcel", "litestar",
          "uvicorn", "jinja2", "xlsxwriter")  # fmt: skip

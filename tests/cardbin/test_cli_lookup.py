@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cardbin.cli import app
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_resolve import cocolian_release
+from tests.cardbin.builders import cocolian_release
 
 runner = CliRunner()
 README_CARD = "6222021234567890128"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cardbin.cli import app
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_sources import CITIES_JSON, DELTA_B, GWEESIN, cocolian_rows, write_csv, write_xls
+from tests.cardbin.builders import CITIES_JSON, DELTA_B, GWEESIN, cocolian_rows, write_csv, write_xls
 
 runner = CliRunner()
 

@@ -22,7 +22,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import ServiceSettings, create_app
 from cardbin.service.auth import AccessPolicy
 from cardbin.service.wire import MAX_BATCH
-from tests.cardbin.test_service_harness import card, free_port, running, sample_release
+from tests.cardbin.harness import card, free_port, running, sample_release
 
 MONTH = "2026-10"
 RESOLVER = Resolver.from_release(sample_release(MONTH))

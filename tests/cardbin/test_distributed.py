@@ -14,8 +14,8 @@ from cardbin.errors import ReleaseNotFound
 from cardbin.publish import Destination
 from cardbin.release.bundled import default_release
 from cardbin.resolve import Resolver
-from tests.cardbin.test_enrich import BAD, sample_cards
-from tests.cardbin.test_service_harness import CLI, ROOT
+from tests.cardbin.builders import BAD, sample_cards
+from tests.cardbin.harness import CLI, ROOT
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")

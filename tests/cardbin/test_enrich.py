@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import msgspec
@@ -16,26 +15,12 @@ from cardbin import InvalidInput, Resolver
 from cardbin.errors import CardbinError
 from cardbin.pan import luhn_valid, mask
 from cardbin.resolve.enrich import RESULT_COLUMNS, Enricher, enrich_batches, enrich_file
-from tests.cardbin.test_resolve import card, cocolian_release, cocolian_resolver
-
-BAD = ["62220212345", "622202123456789012345", "6222O21234567890128", "", None, "1111111111111111"]
+from tests.cardbin.builders import BAD, card, cocolian_release, cocolian_resolver, sample_cards
 
 
 @pytest.fixture(scope="module")
 def resolver() -> Resolver:
     return Resolver.from_release(cocolian_release(segments=(("6222020200", "1000"),)))
-
-
-def sample_cards(resolver: Resolver, count: int, seed: int = 7) -> list[str]:
-    """Cards on real BINs of every length, of the row's length and of other lengths, Luhn-valid or not."""
-    rng = random.Random(seed)
-    rows = [row.record for rows in resolver.index.rows_by_bin.values() for row in rows]
-    cards = []
-    for _ in range(count):
-        record = rng.choice(rows)
-        length = record.pan_length if rng.random() < 0.8 else rng.randint(max(12, len(record.bin) + 1), 19)
-        cards.append(card(record.bin, length, valid=rng.random() < 0.9))
-    return [*cards, card("6222020200", 19), card("436742", 19), card("018572", 18)]
 
 
 def expected(resolver: Resolver, number: str) -> dict[str, object]:

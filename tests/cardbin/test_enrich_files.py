@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardbin.cli import app
-from tests.cardbin.test_hostile_files import HOSTILE, PAN
+from tests.cardbin.builders import HOSTILE, PAN
 
 runner = CliRunner()
 

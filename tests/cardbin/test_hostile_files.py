@@ -15,10 +15,7 @@ from click.testing import CliRunner
 from cardbin.cli import app
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
-from tests.conftest import ROOT
-
-HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
-PAN = "6222021234567890128"
+from tests.cardbin.builders import HOSTILE, PAN
 
 runner = CliRunner()
 

@@ -7,7 +7,6 @@ new release it never sees the old one again; the new release's data (a BIN only 
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,11 @@ from cardbin.model import CardInfo
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.releases import ServedRelease, StoreSource
-from cardbin.service.wire import BatchResponse, Releases
+from cardbin.service.wire import Releases
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_service_harness import CLI, ROOT, STARTUP_LIMIT, card, sample_release, serve_process
+from tests.cardbin.harness import CLI, CMBC, ICBC, ROOT, STARTUP_LIMIT, Load, sample_release, serve_process
 
 OLD, NEW = "2026-09", "2026-10"
-ICBC = card("622202", 19)
-CMBC = card("625911", 16)  # a BIN only the NEW release has
-CLIENTS = 6
 
 
 def _cli(*args: str) -> None:
@@ -61,43 +57,6 @@ def _stepped(db: Path, failing: str | None = None, **options: Any) -> tuple[Serv
     served.start()
     served.stop()
     return served, built
-
-
-class Load:
-    """Client threads, each sending lookups and batches one after another and keeping (kind, status, releases)."""
-
-    def __init__(self, base_url: str, clients: int = CLIENTS) -> None:
-        self.base_url = base_url
-        self.stop = threading.Event()
-        self.seen: list[list[tuple[str, int, set[str]]]] = [[] for _ in range(clients)]
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
-
-    def _run(self, i: int) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=30) as http:
-            n = 0
-            while not self.stop.is_set():
-                n += 1
-                if n % 2:
-                    r = http.post("/v1/cards/lookup", json={"card_number": ICBC})
-                    releases = (
-                        {msgspec.json.decode(r.content, type=CardInfo).release} if r.status_code == 200 else set()
-                    )
-                    self.seen[i].append(("lookup", r.status_code, releases))
-                else:
-                    r = http.post("/v1/cards/batch", json={"card_numbers": [ICBC] * 200})
-                    batch = msgspec.json.decode(r.content, type=BatchResponse) if r.status_code == 200 else None
-                    found = {batch.release} | {x.result.release for x in batch.items if x.result} if batch else set()
-                    self.seen[i].append(("batch", r.status_code, found))
-
-    def __enter__(self) -> Load:
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join()
 
 
 def _serving(http: httpx.Client) -> str:

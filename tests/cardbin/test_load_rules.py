@@ -19,8 +19,8 @@ from cardbin.errors import LoadRefused, ReleaseError
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
 from cardbin.validate import Options
+from tests.cardbin.builders import CITIES_JSON, DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 from tests.cardbin.conftest import full_inputs
-from tests.cardbin.test_sources import CITIES_JSON, DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 
 runner = CliRunner()
 

@@ -24,11 +24,13 @@ from cardbin.publish.destination import ACTIVE, CATALOG, Pointer
 from cardbin.release.bundle import MANIFEST, Manifest, encode, read_bundle
 from cardbin.service.wire import Releases
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_hot_swap import CMBC, ICBC, Load
-from tests.cardbin.test_service_harness import (
+from tests.cardbin.harness import (
     CLI,
+    CMBC,
+    ICBC,
     ROOT,
     STARTUP_LIMIT,
+    Load,
     follow_process,
     sample_release,
     static_server,

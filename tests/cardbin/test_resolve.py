@@ -9,105 +9,19 @@ where a test needs a Luhn-valid card.
 from __future__ import annotations
 
 import json
-import re
-from functools import cache
 from pathlib import Path
 
 import msgspec
-import polars as pl
 import pytest
 
 from cardbin import InvalidCardNumber, InvalidCnapsCode, InvalidInput, Resolver, UnknownBin, UnknownBranch, cnaps
 from cardbin.banks import default_directory
 from cardbin.banks.identity import derived_code
-from cardbin.pan import luhn_valid, mask
-from cardbin.release.build import stamp_bank_codes
+from cardbin.pan import mask
 from cardbin.release.bundled import default_release
-from cardbin.release.schema import ReleaseData, conform
 from cardbin.resolve.coverage import index_coverage
 from cardbin.store import DB_ENV, ReleaseStore
-
-ROOT = Path(__file__).resolve().parents[2]
-RAW = ROOT / "data" / "raw"
-COCOLIAN = ROOT / "tests" / "fixtures" / "unlicensed" / "cocolian-data" / "data-cocolian_data.sql"
-# One tuple of the dump: issuer name, 机构代码, card name, 6 skipped, PAN length, fixed digits of the PAN pattern,
-# 5 skipped, card type (1 debit, 2 credit, 3 prepaid).
-_TUPLE = re.compile(r"\('([^']*)','(\d*)','([^']*)',(?:[^,]*,){6}(\d+),'(\d+)[^']*',(?:[^,]*,){5}(\d+),'[^']*'\)")
-_TYPES = {"1": "debit", "2": "credit", "3": "prepaid"}
-
-
-def card(prefix: str, length: int, *, valid: bool = True) -> str:
-    """A card number of `length` starting with `prefix` whose Luhn check passes (or fails, if not `valid`)."""
-    body = (prefix + "1234567890123456789")[: length - 1]
-    for check in "0123456789":
-        if luhn_valid(body + check) == valid:
-            return body + check
-    raise AssertionError("unreachable")
-
-
-def gweesin_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Branches and cities from the MIT gweesin files, mapped to the canonical columns."""
-    raw = RAW / "gweesin-cnaps"
-    sample = pl.read_csv(raw / "cnaps-sample.csv", infer_schema=False)
-    branches = sample.select(
-        cnaps_code="BankCode",
-        name="LName",
-        bank_category=pl.col("BankCode").str.head(3),
-        bank_name=pl.when(pl.col("BankName").str.contains(" ")).then(None).otherwise("BankName"),  # group labels
-        clearing_code=pl.when(pl.col("BankId").str.starts_with("9999")).then(None).otherwise("BankId"),
-        city_code="CityCode",
-    )
-    cities = pl.DataFrame(json.loads((raw / "cities.json").read_text(encoding="utf-8"))).select(
-        city_code="CityCode", city="CityName", province="ProvinceName", province_code="ProvinceCode"
-    )
-    return conform("branches", branches), conform("cities", cities)
-
-
-def superbank_branches() -> pl.DataFrame:
-    """The 277 head offices of the 2017 super e-bank participant list (test input only); their city is the one
-    the code names (digits 4–7), the list has no other."""
-    path = ROOT / "tests" / "fixtures" / "unlicensed" / "cocolian-resources" / "超级网银号-20170511.txt"
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
-    frame = pl.DataFrame(
-        [(code, name.strip(), category, code[3:7]) for _, code, _, category, name in rows],
-        schema=["cnaps_code", "name", "bank_category", "city_code"],
-        orient="row",
-    )
-    return conform("branches", frame.unique("cnaps_code", keep="first", maintain_order=True))
-
-
-@cache
-def cocolian_release(segments: tuple[tuple[str, str], ...] = ()) -> ReleaseData:
-    """The 2018 UnionPay table (4,856 rows, with 机构代码) stamped with bank codes as the loader does; branches:
-    the gweesin CNAPS sample plus the super e-bank list's head offices."""
-    rows = []
-    for name, code, card_name, pan_length, bin_, kind in _TUPLE.findall(COCOLIAN.read_text(encoding="utf-8")):
-        rows.append(
-            {
-                "bin": bin_,
-                "pan_length": int(pan_length),
-                "issuer_name": name,
-                "issuer_code": code or None,
-                "card_name": None if card_name in ("", "--") else card_name,
-                "card_type": _TYPES[kind],
-            }
-        )
-    branches, cities = gweesin_tables()
-    head_offices = superbank_branches().join(branches.select("cnaps_code"), on="cnaps_code", how="anti")
-    branches = pl.concat([branches, head_offices]).sort("cnaps_code")
-    segment_frame = pl.DataFrame(list(segments), schema=["prefix", "city_code"], orient="row")
-    return ReleaseData(
-        month="2018-06",
-        bins=conform("bins", stamp_bank_codes(pl.DataFrame(rows), default_directory(), None)),
-        branches=branches,
-        cities=cities,
-        segments=conform("segments", segment_frame),
-    )
-
-
-@cache
-def cocolian_resolver() -> Resolver:
-    return Resolver.from_release(cocolian_release())
+from tests.cardbin.builders import card, cocolian_release, cocolian_resolver
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from cardbin.banks import default_directory
 from cardbin.model import Bank, City
 from cardbin.release.schema import ReleaseData, conform, empty
 from cardbin.resolve.branches import BranchTable
-from tests.cardbin.test_resolve import gweesin_tables
+from tests.cardbin.builders import gweesin_tables
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,8 @@ from cardbin.cli import app
 from cardbin.release.build import Inputs
 from cardbin.resolve.coverage import release_coverage
 from cardbin.store import ReleaseStore
+from tests.cardbin.builders import DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 from tests.cardbin.conftest import full_inputs
-from tests.cardbin.test_sources import DELTA_A, DELTA_B, GWEESIN, cocolian_rows, write_csv
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 runner = CliRunner()

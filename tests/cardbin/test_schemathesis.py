@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import create_app
-from tests.cardbin.test_service_harness import running, sample_release
+from tests.cardbin.harness import running, sample_release
 
 CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
 

@@ -15,7 +15,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import create_app
 from cardbin.service.edge import AccessLog
 from cardbin.service.wire import MAX_BATCH, BatchResponse, Problem, Releases
-from tests.cardbin.test_service_harness import card, running, sample_release
+from tests.cardbin.harness import card, running, sample_release
 
 MONTH = "2026-10"
 ICBC = card("622202", 19)

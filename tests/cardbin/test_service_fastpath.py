@@ -13,7 +13,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import ServiceSettings, create_app
 from cardbin.service.auth import AccessPolicy
 from cardbin.service.edge import ASGIApp, Edge
-from tests.cardbin.test_service_harness import card, sample_release
+from tests.cardbin.harness import card, sample_release
 
 ICBC = card("622202", 19)
 RESOLVER = Resolver.from_release(sample_release("2026-10"))

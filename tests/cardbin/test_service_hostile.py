@@ -35,7 +35,7 @@ from cardbin.service.logs import install, redact_record
 from cardbin.service.problems import INTERRUPTED
 from cardbin.service.wire import Problem, Releases
 from cardbin.store import ReleaseStore
-from tests.cardbin.test_service_harness import (
+from tests.cardbin.harness import (
     CLI,
     ROOT,
     STARTUP_LIMIT,

@@ -13,7 +13,7 @@ from cardbin.resolve.resolver import Resolver
 from cardbin.service.app import ServiceSettings, create_app
 from cardbin.service.auth import AccessPolicy
 from cardbin.service.wire import PROBLEM_TYPES, problem_type
-from tests.cardbin.test_service_harness import running, sample_release
+from tests.cardbin.harness import running, sample_release
 
 RESOLVER = Resolver.from_release(sample_release("2026-10"))
 

@@ -1,18 +1,12 @@
-"""Readers on real files of every accepted layout (and the helpers other load tests reuse)."""
+"""Readers on real files of every accepted layout (the files and the writers of other layouts: builders.py)."""
 
 from __future__ import annotations
 
-import ast
-import csv
-import io
-import re
-from functools import cache
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
-import xlwt
 
 from cardbin.errors import UnreadableSource
 from cardbin.sources import (
@@ -23,89 +17,21 @@ from cardbin.sources import (
     read_cities,
     read_cnaps_table,
 )
-from tests.conftest import RAW, UNLICENSED
-
-COCOLIAN = UNLICENSED / "cocolian-data" / "data-cocolian_data.sql"
-RESOURCES = UNLICENSED / "cocolian-resources"
-DELTA_A = RESOURCES / "2018年07月10日版卡表（文本）.txt"
-DELTA_B = RESOURCES / "2018年07月10日版跨行转帐卡表变更信息（文本）.txt"
-CITY_TSV = RESOURCES / "城市编码-20170511.txt"
-BOC_SAMPLE = UNLICENSED / "yuechenlei-bankCodeManagement" / "canps.txt"
-GWEESIN = RAW / "gweesin-cnaps" / "cnaps-sample.csv"
-CITIES_JSON = RAW / "gweesin-cnaps" / "cities.json"
-AESPARK = RAW / "aespark" / "bankBIN.txt"
-
-UNIONPAY_HEADER = ["发卡行名称", "机构代码", "卡名", "主账号长度", "主账号", "发卡行标识长度", "发卡行标识取值", "卡种"]
-DUMP_CARD_TYPES = {1: "借记卡", 2: "贷记卡", 3: "预付费卡"}
-TITLE = "中国银联跨行交易卡表（2018年06月）"
-
-
-@cache
-def cocolian_rows() -> tuple[tuple[str, ...], ...]:
-    """The 4,856-row UnionPay table of the MySQL dump, as rows under UNIONPAY_HEADER."""
-    text = COCOLIAN.read_text(encoding="utf-8")
-    match = re.search(r"insert\s+into\s+`cardbin_t`\((.*?)\)\s+values\s+(.*?);\s*$", text, re.S | re.M)
-    assert match is not None
-    names = [c.strip("`") for c in match.group(1).split(",")]
-    out = []
-    for values in ast.literal_eval("[" + match.group(2) + "]"):
-        r = dict(zip(names, values, strict=True))
-        out.append(
-            (
-                r["issuer_name"],
-                r["issuer_code"],
-                r["card_name"],
-                str(r["account_length"]),
-                r["account_no"],
-                str(r["issuer_length"]),
-                str(r["issuer_no"]),
-                DUMP_CARD_TYPES[r["card_type"]],
-            )
-        )
-    return tuple(out)
-
-
-def write_csv(
-    path: Path,
-    rows: list[list[str]] | tuple[tuple[str, ...], ...],
-    *,
-    encoding: str = "utf-8",
-    newline: str = "\n",
-    header: list[str] | None = None,
-    title: str | None = TITLE,
-    delimiter: str = ",",
-) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
-    if title:
-        writer.writerow([title])
-    writer.writerow(header or UNIONPAY_HEADER)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
-def write_xls(path: Path, rows: tuple[tuple[str, ...], ...], header: list[str] | None = None) -> Path:
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("卡表")
-    sheet.write(0, 0, TITLE)
-    for r, values in enumerate([header or UNIONPAY_HEADER, *rows], start=2):
-        for c, value in enumerate(values):
-            sheet.write(r, c, value)
-    book.save(str(path))
-    return path
-
-
-def write_xlsx(
-    path: Path, rows: tuple[tuple[str, ...], ...] | list[list[str]], header: list[str] | None = None
-) -> Path:
-    with xlsxwriter.Workbook(str(path)) as book:
-        sheet = book.add_worksheet()
-        sheet.write_string(0, 0, TITLE)
-        for r, values in enumerate([header or UNIONPAY_HEADER, *rows], start=1):
-            for c, value in enumerate(values):
-                sheet.write_string(r, c, value)
-    return path
+from tests.cardbin.builders import (
+    AESPARK,
+    BOC_SAMPLE,
+    CITIES_JSON,
+    CITY_TSV,
+    DELTA_A,
+    DELTA_B,
+    GWEESIN,
+    UNIONPAY_HEADER,
+    cocolian_rows,
+    write_csv,
+    write_xls,
+    write_xlsx,
+)
+from tests.conftest import RAW
 
 
 def _values(frame: pl.DataFrame) -> pl.DataFrame:

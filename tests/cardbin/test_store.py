@@ -16,8 +16,8 @@ from cardbin.release.build import Inputs
 from cardbin.release.rows import COLUMNS
 from cardbin.store import ReleaseStore, default_db_path
 from cardbin.store.connection import connect
+from tests.cardbin.builders import DELTA_A, DELTA_B, cocolian_rows, write_csv
 from tests.cardbin.conftest import full_inputs
-from tests.cardbin.test_sources import DELTA_A, DELTA_B, cocolian_rows, write_csv
 
 TABLES = ("bins", "branches", "cities", "segments")
 

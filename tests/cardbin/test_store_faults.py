@@ -27,7 +27,7 @@ from cardbin.errors import StoreUnavailable
 from cardbin.release.build import Inputs
 from cardbin.store import ReleaseStore
 from cardbin.store import releases as releases_module
-from tests.cardbin.test_sources import CITIES_JSON, GWEESIN, cocolian_rows, write_csv
+from tests.cardbin.builders import CITIES_JSON, GWEESIN, cocolian_rows, write_csv
 
 runner = CliRunner()
 CARD = "6222021234567890128"

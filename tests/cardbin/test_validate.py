@@ -14,7 +14,7 @@ from cardbin.pan import mask
 from cardbin.sources import read_bin_changes, read_bin_table, read_cities, read_cnaps_table
 from cardbin.validate import Options, Report, check_bins, check_branches, check_cities, print_report
 from cardbin.validate.checkdigit import check_digit_expr
-from tests.cardbin.test_sources import (
+from tests.cardbin.builders import (
     BOC_SAMPLE,
     CITY_TSV,
     DELTA_A,

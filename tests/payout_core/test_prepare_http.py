@@ -11,7 +11,7 @@ from cardbin.errors import ServiceError
 from cardbin.resolve import Resolver
 from cardbin.service.app import create_app
 from payout_core import PrepareError, Recipient, channel, prepare
-from tests.cardbin.test_service_harness import free_port, running
+from tests.cardbin.harness import free_port, running
 
 CARD = "6222021234567890128"
 

@@ -1,4 +1,5 @@
-"""Harness shared by the service, client and hot-swap tests (no tests of its own).
+"""The service harness shared by the service, client, hot-swap and publish tests: a small release to serve, cards
+on its BINs, servers on loopback and client threads keeping them busy.
 
 Servers run for real: uvicorn on a free loopback port, in a thread for an in-memory release, or as a
 `cardbin serve` subprocess when the test needs a DuckDB store shared with another process.
@@ -17,12 +18,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import msgspec
 import polars as pl
 import uvicorn
 from litestar import Litestar
 
+from cardbin.model import CardInfo
 from cardbin.pan import luhn_valid
 from cardbin.release.schema import ReleaseData, conform
+from cardbin.service.wire import BatchResponse
 
 ROOT = Path(__file__).resolve().parents[2]
 # `cardbin` in a subprocess, from this checkout whether or not the console script is installed.
@@ -69,6 +73,10 @@ def card(prefix: str, length: int) -> str:
     """A Luhn-valid card number with this prefix: test data, not a real card."""
     body = prefix + "0" * (length - len(prefix) - 1)
     return next(body + d for d in "0123456789" if luhn_valid(body + d))
+
+
+ICBC = card("622202", 19)
+CMBC = card("625911", 16)  # a BIN only sample_release(later=True) has
 
 
 def free_port() -> int:
@@ -182,3 +190,43 @@ def _process(command: list[str], port: int, log: Path, env: Mapping[str, str]) -
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+CLIENTS = 6  # client threads of a Load
+
+
+class Load:
+    """Client threads, each sending lookups and batches one after another and keeping (kind, status, releases)."""
+
+    def __init__(self, base_url: str, clients: int = CLIENTS) -> None:
+        self.base_url = base_url
+        self.stop = threading.Event()
+        self.seen: list[list[tuple[str, int, set[str]]]] = [[] for _ in range(clients)]
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
+
+    def _run(self, i: int) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as http:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                if n % 2:
+                    r = http.post("/v1/cards/lookup", json={"card_number": ICBC})
+                    releases = (
+                        {msgspec.json.decode(r.content, type=CardInfo).release} if r.status_code == 200 else set()
+                    )
+                    self.seen[i].append(("lookup", r.status_code, releases))
+                else:
+                    r = http.post("/v1/cards/batch", json={"card_numbers": [ICBC] * 200})
+                    batch = msgspec.json.decode(r.content, type=BatchResponse) if r.status_code == 200 else None
+                    found = {batch.release} | {x.result.release for x in batch.items if x.result} if batch else set()
+                    self.seen[i].append(("batch", r.status_code, found))
+
+    def __enter__(self) -> Load:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()

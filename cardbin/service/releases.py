@@ -188,6 +188,9 @@ class ServedRelease:
                 self._catalog = self._source.list_releases()
                 self._next_catalog = time.monotonic() + self._catalog_every
                 refreshed = True
+                # An activation between the two reads: the catalog is the later view, and serving what it marks
+                # active keeps one answer of /v1/releases from naming two active months.
+                month = self._active_in_catalog() or month
         except StoreBusy:  # a writer holds the file past the bounded wait: not a fault, look again next tick
             log.info("release store busy; still serving %s", self.current.release)
             return False

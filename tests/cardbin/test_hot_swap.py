@@ -15,7 +15,7 @@ import httpx
 import msgspec
 import pytest
 
-from cardbin.model import CardInfo
+from cardbin.model import CardInfo, ReleaseInfo
 from cardbin.release.schema import ReleaseData
 from cardbin.resolve.resolver import Resolver
 from cardbin.service.releases import ServedRelease, StoreSource
@@ -145,6 +145,29 @@ def test_without_spares_a_release_is_built_only_when_activated(tmp_path: Path) -
     store.rollback()
     assert served.poll() is True
     assert built == [OLD, NEW, OLD]  # OLD was not kept: rebuilt on demand
+
+
+def test_an_activation_between_the_watchers_two_reads_is_served_as_the_catalog_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher reads the active month, then the catalog: an activation in between must not leave one answer
+    of /v1/releases serving one month while its catalog marks another active (seen under a flood of listings)."""
+    db = tmp_path / "releases.duckdb"
+    store = _old_active(db, with_new=True)
+    served, _ = _stepped(db, catalog_every=0.0)  # the catalog is read at every poll
+    source = served._source
+    assert source is not None
+    listed = source.list_releases
+
+    def activated_while_listing() -> list[ReleaseInfo]:
+        store.activate(NEW)  # after the watcher read OLD as the active month
+        return listed()
+
+    monkeypatch.setattr(source, "list_releases", activated_while_listing)
+    assert served.poll() is True
+    answer = served.releases()
+    assert answer.serving == NEW
+    assert [r.month for r in answer.releases if r.active] == [NEW]
 
 
 def test_a_release_that_cannot_be_built_leaves_the_current_one_serving(tmp_path: Path) -> None:

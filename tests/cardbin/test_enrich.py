@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from cardbin import InvalidInput, Resolver
 from cardbin.errors import CardbinError
 from cardbin.pan import luhn_valid, mask
+from cardbin.resolve import enrich
 from cardbin.resolve.enrich import RESULT_COLUMNS, Enricher, enrich_batches, enrich_file
 from tests.cardbin.builders import BAD, card, cocolian_release, cocolian_resolver, sample_cards
 
@@ -163,3 +164,50 @@ def test_the_arrow_batch_function_keeps_the_batch_and_encodes_answers_as_diction
     assert out.column(out.schema.get_field_index("cb_bank_code")).to_pylist() == [
         resolver.lookup(c).bank_code for c in cards
     ]
+
+
+_ANY_CELL = (
+    real_bin_cards()
+    | st.sampled_from([c for c in BAD if c is not None])
+    | st.text(alphabet="0123456789 -６x", max_size=24)
+    | st.none()
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(_ANY_CELL, max_size=40), prefix=st.sampled_from(["", "cb_"]))
+def test_frames_and_arrow_batches_get_the_same_answers(cells: list[str | None], prefix: str) -> None:
+    """`frame` (polars Categoricals) and `batch` (Arrow dictionaries) share every step but the answers' gather."""
+    frame = pl.DataFrame(
+        {"id": range(len(cells)), "card_number": cells}, schema={"id": pl.Int64, "card_number": pl.String}
+    )
+    enricher = Enricher(_PROPERTY_ENRICHER.index, prefix=prefix)
+    by_frame = enricher.frame(frame)
+    batches = frame.to_arrow().to_batches()
+    if not batches:  # an empty frame has no batch to compare with
+        assert by_frame.height == 0 and by_frame.columns == ["id", "card_number", *(prefix + c for c in RESULT_COLUMNS)]
+        return
+    by_batch = pl.from_arrow(pa.Table.from_batches([enricher.batch(b) for b in batches]))
+    assert isinstance(by_batch, pl.DataFrame)
+    assert by_frame.schema == by_batch.schema
+    assert by_frame.equals(by_batch)
+
+
+def test_the_masking_gather_of_card_numbers_is_the_padding_mask() -> None:
+    numbers = pl.DataFrame({"s": [("1234567890" * 2)[:n] for n in range(12, 20)]})
+    numbers = numbers.with_columns(n=pl.col("s").str.len_bytes().cast(pl.Int64))
+    by_gather = numbers.select(enrich._mask_card(pl.col("s"), pl.col("n"))).to_series().to_list()
+    assert by_gather == numbers.select(enrich._mask(pl.col("s"), pl.col("n"))).to_series().to_list()
+    assert by_gather == [mask(s) for s in numbers["s"]]
+
+
+def test_a_file_in_chunks_on_threads_is_the_frame_enriched_whole(tmp_path: Path) -> None:
+    """Chunks are enriched on several threads, each computing answers the others may not have yet."""
+    cards = [*sample_cards(cocolian_resolver(), 300), *BAD[:3]]
+    source, target = tmp_path / "cards.parquet", tmp_path / "out.parquet"
+    pl.DataFrame({"card_number": cards}).write_parquet(source)
+    fresh = Resolver.from_release(cocolian_release()).index  # no answer known yet: the threads compute them
+    enrich_file(source, target, fresh, chunk_rows=7, progress=False)
+    whole = Enricher(Resolver.from_release(cocolian_release()).index).frame(pl.read_parquet(source))
+    out = pl.read_parquet(target)
+    assert out.select(pl.all().cast(pl.String)).equals(whole.select(pl.all().cast(pl.String)))

@@ -2,8 +2,9 @@
 
 `Enricher.batch` takes a `pyarrow.RecordBatch` with a card-number column and returns it with the result columns
 appended; `enrich_batches` maps an iterator of batches (the shape Spark's ``mapInArrow`` and Ray's ``map_batches``
-take), `cardbin.distributed.dask` runs it on Dask, and `cardbin enrich` (`enrich_file`) runs the same function
-over the batches of a file.
+take), and `cardbin.distributed.dask` runs it on Dask. `Enricher.frame` does the same to a polars DataFrame without
+the round trip through Arrow, and `cardbin enrich` (`enrich_file`) runs it over chunks of a file on the threads of
+polars' pool (polars computes without the GIL).
 
 Per row only column arithmetic runs (polars): the card number is normalised with the same character table and
 whitespace as `cardbin.pan.fold` (only on rows that are not already 12–19 ASCII digits), read as an unsigned 64-bit

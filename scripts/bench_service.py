@@ -48,6 +48,7 @@ from cardbin.model import CardInfo  # noqa: E402
 from cardbin.pan import luhn_valid  # noqa: E402
 from cardbin.resolve.resolver import Resolver  # noqa: E402
 from cardbin.service.wire import LookupRequest  # noqa: E402
+from tests.processes import stop as stop_process  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,7 @@ def start(kind: str, server: str, workers: int, db: str | None, log_dir: Path) -
 
 
 def stop(running: Running) -> None:
-    running.process.terminate()
-    try:
-        running.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
-        running.process.wait()
+    stop_process(running.process)
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -27,6 +27,7 @@ from cardbin.model import CardInfo
 from cardbin.pan import luhn_valid
 from cardbin.release.schema import ReleaseData, conform
 from cardbin.service.wire import BatchResponse
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 # `cardbin` in a subprocess, from this checkout whether or not the console script is installed.
@@ -158,8 +159,7 @@ def static_server(directory: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 @contextmanager
@@ -184,12 +184,7 @@ def _process(command: list[str], port: int, log: Path, env: Mapping[str, str]) -
         wait_ready(base_url, process)
         yield base_url, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 CLIENTS = 6  # client threads of a Load

@@ -15,6 +15,7 @@ import msgspec
 
 from payout_core.store import to_micros
 from tests.fakechannel.wire import OrderRecord, ScenarioSetting, StatementData
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]  # where `python -m tests.fakechannel` finds the package
 
@@ -75,9 +76,4 @@ def running_fake_channel(timeout_delay: float = 1.25) -> Iterator[FakeChannel]:
             yield channel
         finally:
             channel.close()
-            child.terminate()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop(child, timeout=10)

@@ -105,7 +105,8 @@ class ChannelProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     amount_max: Fen | None = None
     # The same card, per merchant and day; enforced at routing (payout_core.limits.channel).
     daily_card_limit: Fen | None = None
-    # Everything the merchant pays out through the channel in a day (WeChat: 100,000 CNY).
+    # Everything the merchant pays out through the channel in a day (WeChat: 100,000 CNY), summed per channel
+    # account and business day; enforced at routing (payout_core.limits.channel).
     daily_limit: Fen | None = None
     bank_code_scheme: BankCodeScheme
     # cardbin bank code → the channel's code, for the "table" scheme; a bank not listed cannot be paid.

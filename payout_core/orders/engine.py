@@ -32,12 +32,13 @@ from payout_core.ledger import (
     post,
 )
 from payout_core.limits import (
+    ACCOUNT_TOTAL,
     CallerNotAllowed,
     business_day,
     card_key,
     check_caller,
     consume_order,
-    release_card_use,
+    release_channel_use,
     release_order,
 )
 from payout_core.limits import refusal as limit_refusal
@@ -789,4 +790,6 @@ class PayoutEngine:
         key = order.card_key
         release_order(t, order.merchant_id, key, day=order.business_day, amount=order.amount)
         if order.channel is not None and order.card_limit_day is not None:
-            release_card_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)
+            release_channel_use(t, order.channel, key, day=order.card_limit_day, amount=order.amount)
+        if order.channel is not None and order.account_limit_day is not None:
+            release_channel_use(t, order.channel, ACCOUNT_TOTAL, day=order.account_limit_day, amount=order.amount)

@@ -68,6 +68,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     card_limit_day: str | None = None
     submitted_by: str | None = None  # the actor who entered it; None: the merchant's API
     card_key: str = ""  # what the limits count the payee's card by (limits.card_key: an HMAC, not the number)
+    # The business day its channel account's daily total counted it (given back if it fails); None: not counted.
+    account_limit_day: str | None = None
 
     def __repr__(self) -> str:
         return (

@@ -1,12 +1,12 @@
 """Routing: draw an eligible channel by weight and freeze the funds, each order in one transaction of its own.
 
 One path, whatever the batch: draw from what is known, send each order's write chain (claim the order, check the
-routes are unchanged, count the card on the channel where its profile limits cards, freeze the funds), learn, and
-again for the orders whose chain the database refused. What is known at first is the engine's copy of the active
-routes and the orders as the caller holds them: nothing is read, and the chains of a whole batch travel with their
-commits in one round trip. A refused chain (a drained channel, a full card day, a changed route, a moved order)
-commits nothing; the orders left are then read again with the balances and the cards' use, which also say why no
-channel is eligible when none is.
+routes are unchanged, count the card and the account's day on the channel where its profile limits them, freeze
+the funds), learn, and again for the orders whose chain the database refused. What is known at first is the
+engine's copy of the active routes and the orders as the caller holds them: nothing is read, and the chains of a
+whole batch travel with their commits in one round trip. A refused chain (a drained channel, a full card or account day, a changed route, a moved
+order) commits nothing; the orders left are then read again with the balances and the channels' use, which also say
+why no channel is eligible when none is.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from payout_core.channels import ChannelProfile
 from payout_core.errors import InvalidInput
 from payout_core.keys import Keyring
 from payout_core.ledger import balances, channel_account, merchant_account, post
-from payout_core.limits import card_uses, count_card_use
+from payout_core.limits import ACCOUNT_TOTAL, channel_uses, count_channel_use
 from payout_core.orders import table
 from payout_core.orders.errors import IllegalTransition, UnknownOrder
 from payout_core.orders.lifecycle import LIFECYCLE, allows, order_transfers
@@ -35,18 +35,21 @@ ROUTES_CHANGED = "route: the routes are unchanged"
 
 
 class _Money(NamedTuple):
-    """Balances (merchant and channel accounts) and today's use of each order's card per channel."""
+    """Balances (merchant and channel accounts) and today's use per channel of each order's card and of the account
+    in all (key ACCOUNT_TOTAL)."""
 
     balances: dict[str, int]
-    card_used: dict[tuple[str, str], int]
+    used: dict[tuple[str, str], int]
 
 
 class _Plan(NamedTuple):
-    """An order as it will be once its chain commits: routed to `chosen`, or (chosen None) with `route_failure`."""
+    """An order as it will be once its chain commits: routed to `chosen`, or (chosen None) with `route_failure`;
+    the chosen profile's card and account daily limits it is counted against."""
 
     order: Order
     chosen: ChannelRoute | None
-    card_limit: int | None
+    card_limit: int | None = None
+    account_limit: int | None = None
 
 
 class Router:
@@ -118,7 +121,7 @@ class Router:
         self, ids: list[int], day: str, *, with_money: bool
     ) -> tuple[dict[int, Order], RoutingTable, _Money | None]:
         """The orders (and the routes, when the copy was dropped) in one round trip; then, once a chain was refused,
-        the balances and the cards' use in another."""
+        the balances and the channels' use in another."""
         with self.store.transaction(write=False, durable=self._durable) as t:
             found = table.by_ids(t, self._keys, ids)
             routes = routing_table(t) if self._routing is None else None
@@ -132,7 +135,7 @@ class Router:
         accounts |= {channel_account(r.name, "available") for r in table_now.routes}
         with self.store.transaction(write=False, durable=self._durable) as t:
             amounts = balances(t, sorted(accounts))
-            uses = card_uses(t, sorted({o.card_key for o in current.values()}), day)
+            uses = channel_uses(t, sorted({o.card_key for o in current.values()}), day)
         return current, table_now, _Money(amounts.get(), uses.get())
 
     def _plan(
@@ -146,7 +149,7 @@ class Router:
         at: int,
         day: str,
     ) -> _Plan:
-        """The channel drawn for the order from what is known (balances and card use unknown: assumed enough)."""
+        """The channel drawn for the order from what is known (balances and channel use unknown: assumed enough)."""
         if order is None:
             raise UnknownOrder(order_id)
         if not allows("route", order.state, order.routed):
@@ -156,7 +159,7 @@ class Router:
             funds = money.balances.get(merchant_account(order.merchant_id, "available"), 0)
             if funds < order.amount:
                 failed = f"merchant balance {funds} < {order.amount}"
-                return _Plan(msgspec.structs.replace(order, route_failure=failed, updated_at=when), None, None)
+                return _Plan(msgspec.structs.replace(order, route_failure=failed, updated_at=when), None)
         key = order.card_key
 
         def refused(route: ChannelRoute) -> list[str]:
@@ -164,24 +167,27 @@ class Router:
             if money is None:
                 return refusals(profile, order.recipient, None)
             available = money.balances.get(channel_account(route.name, "available"), 0)
-            return refusals(profile, order.recipient, available, money.card_used.get((route.name, key), 0))
+            card_used, account_used = (money.used.get((route.name, k), 0) for k in (key, ACCOUNT_TOTAL))
+            return refusals(profile, order.recipient, available, card_used, account_used)
 
         chosen, reasons = choose_eligible(routes.routes, rng, refused)
         if chosen is None:
             detail = "; ".join(reasons) if reasons else "no active channel with a positive weight"
             failed = f"no eligible channel: {detail}"
-            return _Plan(msgspec.structs.replace(order, route_failure=failed, updated_at=when), None, None)
-        limit = self._profiles(chosen.profile).daily_card_limit
+            return _Plan(msgspec.structs.replace(order, route_failure=failed, updated_at=when), None)
+        profile = self._profiles(chosen.profile)
+        card_limit, account_limit = profile.daily_card_limit, profile.daily_limit
         routed = msgspec.structs.replace(
             order,
             channel=chosen.name,
             channel_order_no=self.channel_order_no(order.id),
-            card_limit_day=None if limit is None else day,
+            card_limit_day=None if card_limit is None else day,
+            account_limit_day=None if account_limit is None else day,
             route_failure=None,
             routed_at=when,
             updated_at=when,
         )
-        return _Plan(routed, chosen, limit)
+        return _Plan(routed, chosen, card_limit, account_limit)
 
     def _send(
         self, plans: list[_Plan], routes: RoutingTable, at: int, day: str
@@ -201,7 +207,8 @@ class Router:
         return len(plans), None
 
     def _chain(self, t: Tx, plan: _Plan, routes: RoutingTable, at: int, day: str) -> None:
-        """A route's write chain, in every chain's lock order: the order row, the card's counter, the accounts."""
+        """A route's write chain, in every chain's lock order: the order row, the card's counter, the account's day
+        counter, the accounts."""
         order, chosen = plan.order, plan.chosen
         if chosen is None:
             assert order.route_failure is not None
@@ -214,10 +221,13 @@ class Router:
             channel=chosen.name,
             channel_order_no=order.channel_order_no,
             card_limit_day=order.card_limit_day,
+            account_limit_day=order.account_limit_day,
             at=at,
         )
         require_current(t, routes)
         if plan.card_limit is not None:
-            count_card_use(t, chosen.name, order.card_key, day=day, amount=order.amount, limit=plan.card_limit)
+            count_channel_use(t, chosen.name, order.card_key, day=day, amount=order.amount, limit=plan.card_limit)
+        if plan.account_limit is not None:
+            count_channel_use(t, chosen.name, ACCOUNT_TOTAL, day=day, amount=order.amount, limit=plan.account_limit)
         transfers = order_transfers("freeze", order.merchant_id, chosen.name, order.amount)
         post(t, transfers, kind="freeze", at=at, order_id=order.id)

@@ -21,7 +21,7 @@ from payout_core.store import Later, Row, Store, Tx, from_micros
 _COLUMNS = (
     "id, merchant_id, merchant_order_no, amount, recipient, state, business_day, channel, channel_order_no,"
     " approver, route_failure, failure_code, reason, operator, created_at, updated_at, approved_at, routed_at,"
-    " dispatched_at, finished_at, card_limit_day, submitted_by, card_key"
+    " dispatched_at, finished_at, card_limit_day, submitted_by, card_key, account_limit_day"
 )
 # What a move may set besides the state (and updated_at): column names never come from callers' text.
 _MOVABLE = frozenset(
@@ -36,6 +36,7 @@ _MOVABLE = frozenset(
         "channel",
         "channel_order_no",
         "card_limit_day",
+        "account_limit_day",
         "route_failure",
         "routed_at",
     }
@@ -125,6 +126,7 @@ def _order(row: Row, keys: Keyring) -> Order:
         card_limit_day=row[20],
         submitted_by=row[21],
         card_key=row[22],
+        account_limit_day=row[23],
     )
 
 
@@ -245,13 +247,23 @@ def move_link(
     )
 
 
-def claim(tx: Tx, order_id: int, *, channel: str, channel_order_no: str, card_limit_day: str | None, at: int) -> None:
+def claim(
+    tx: Tx,
+    order_id: int,
+    *,
+    channel: str,
+    channel_order_no: str,
+    card_limit_day: str | None,
+    account_limit_day: str | None,
+    at: int,
+) -> None:
     """The first link of a route's write chain: the order takes its channel, only from a state routing starts from
-    (its row is then the first lock the route holds)."""
+    (its row is then the first lock the route holds), and records the days of the channel limits it counts on."""
     fields = {
         "channel": channel,
         "channel_order_no": channel_order_no,
         "card_limit_day": card_limit_day,
+        "account_limit_day": account_limit_day,
         "route_failure": None,
         "routed_at": at,
     }

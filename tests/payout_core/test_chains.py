@@ -34,7 +34,7 @@ from .builders import ADMIN, OPERATOR, links_each_failing, new_key, recipient, t
 
 @pytest.fixture
 def shop(funded: PayoutEngine) -> PayoutEngine:
-    """`funded` (merchant m1, channel wx on wechat_bank, whose profile limits each card's day)."""
+    """`funded` (merchant m1, channel wx on wechat_bank, whose profile limits each card's day and the account's)."""
     return funded
 
 
@@ -162,6 +162,7 @@ def test_cancellation(shop: PayoutEngine, store: Store) -> None:
         "give back the card daily limit",
         "give back the merchant daily limit",
         "give back the channel's card limit",
+        "give back the channel account's day limit",
         "unfreeze: move the balances",
         "unfreeze: write the entries",
         "write the audit row",
@@ -174,6 +175,7 @@ def test_routing(shop: PayoutEngine, store: Store) -> None:
         "route: claim the order",
         "route: the routes are unchanged",
         "route: count the card on the channel",
+        "route: count the channel account's day",
         "freeze: move the balances",
         "freeze: write the entries",
     ]
@@ -193,6 +195,7 @@ def test_outcomes(shop: PayoutEngine, store: Store) -> None:
         "give back the card daily limit",
         "give back the merchant daily limit",
         "give back the channel's card limit",
+        "give back the channel account's day limit",
         "unfreeze: move the balances",
         "unfreeze: write the entries",
     ]
@@ -220,6 +223,7 @@ def test_a_review_decision(shop: PayoutEngine, store: Store, resolution: Resolut
             "give back the card daily limit",
             "give back the merchant daily limit",
             "give back the channel's card limit",
+            "give back the channel account's day limit",
             "unfreeze: move the balances",
             "unfreeze: write the entries",
         ]

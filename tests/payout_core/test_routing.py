@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from msgspec.structs import replace
+from stdnum import luhn
 
 from payout_core.channels import ChannelProfile, UnknownChannel, channel
 from payout_core.ledger import channel_account, merchant_account
 from payout_core.orders import IllegalTransition, Merchant, Order, PayoutEngine
+from payout_core.returns import Returns
 from payout_core.routing import ChannelRoute, choose, choose_eligible, refusals
 from payout_core.store import Store
 from payout_core.validation import validate
@@ -161,6 +163,10 @@ def test_refusals_name_bank_and_balance() -> None:
     assert refusals(profile, recipient(101), 101, card_used=WX_CARD_DAY - 100) == [
         f"card daily limit {WX_CARD_DAY}: {WX_CARD_DAY - 100} used today + 101"
     ]
+    assert refusals(profile, recipient(101), 101, account_used=WX_DAY - 100) == [
+        f"channel account daily limit {WX_DAY}: {WX_DAY - 100} used today + 101"
+    ]
+    assert refusals(profile, recipient(100), 100, card_used=WX_CARD_DAY - 100, account_used=WX_DAY - 100) == []
 
 
 def test_unknown_profile_refused_when_configured(engine: PayoutEngine) -> None:
@@ -337,3 +343,104 @@ def test_a_router_worker_routes_what_awaits_routing(shop: PayoutEngine) -> None:
     while batch := shop.awaiting_route(limit=2):
         shop.route_many(batch, random.Random(0))
     assert all(shop.get(o.id).channel == "ali" for o in orders)
+
+
+# --- a channel's own daily limit on the account's total (wechat_bank: 100,000 CNY per merchant account per day) ----
+
+WX_DAY = 10_000_000
+
+
+def card(i: int) -> str:
+    """The i-th of a run of distinct ICBC card numbers that pass the Luhn check."""
+    body = f"62220202{i:010d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def fill(engine: PayoutEngine, amount: int, *, tag: str = "fill") -> list[Order]:
+    """Route `amount` to wx on as many cards as the per-card limit needs (each card at most WX_CARD_DAY)."""
+    routed = []
+    for i, start in enumerate(range(0, amount, WX_CARD_DAY)):
+        part = recipient(min(WX_CARD_DAY, amount - start), account_no=card(i))
+        routed.append(engine.route(engine.submit("m1", f"{tag}-{i}", part).id, random.Random(0)))
+    assert {o.channel for o in routed} == {"wx"}
+    return routed
+
+
+def test_the_account_limit_sums_the_days_orders_across_cards(shop: PayoutEngine) -> None:
+    """WeChat: 商户号单日出款额度 10万 (wechat_bank.toml [sources] daily_limit): 100,000 CNY + 1 fen is refused."""
+    add(shop, "wx", "wechat_bank")
+    filled = fill(shop, WX_DAY - 1)
+    assert len(filled) == 5 and {o.account_limit_day for o in filled} == {"2026-03-02"}
+    over = shop.route(shop.submit("m1", "over", recipient(2, account_no=card(99))).id, random.Random(0))
+    assert over.channel is None and over.account_limit_day is None and over.route_failure is not None
+    assert f"wx: channel account daily limit {WX_DAY}: {WX_DAY - 1} used today + 2" in over.route_failure
+    assert "card daily limit" not in over.route_failure  # card 99 has nothing on wx today
+    assert all(card(i) not in over.route_failure for i in (*range(5), 99)) and PAN not in over.route_failure
+    exact = shop.route(shop.submit("m1", "exact", recipient(1, account_no=card(99))).id, random.Random(0))
+    assert (exact.channel, exact.account_limit_day) == ("wx", "2026-03-02")  # the limit itself is allowed
+    assert shop.balance(channel_account("wx", "in_flight")) == WX_DAY
+    assert shop.route(shop.submit("m1", "next", recipient(1, account_no=card(98))).id, random.Random(0)).channel is None
+
+
+def test_a_channel_without_the_account_limit_takes_what_the_limited_one_refuses(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank", weight=1000)
+    fill(shop, WX_DAY)
+    add(shop, "ali", "alipay_bankcard", weight=1)
+    taken = shop.route(shop.submit("m1", "b", recipient(100, account_no=card(50))).id, random.Random(0))
+    assert (taken.channel, taken.card_limit_day, taken.account_limit_day) == ("ali", None, None)
+    assert shop.balance(channel_account("wx", "in_flight")) == WX_DAY
+
+
+def test_the_accounts_next_business_day_starts_afresh(shop: PayoutEngine, clock: Clock) -> None:
+    add(shop, "wx", "wechat_bank")
+    fill(shop, WX_DAY)
+    waiting = shop.submit("m1", "b", recipient(100, account_no=card(50)))
+    assert "channel account daily limit" in (shop.route(waiting.id, random.Random(0)).route_failure or "")
+    clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))  # midnight in Beijing: a new business day there
+    again = shop.route(waiting.id, random.Random(0))
+    assert (again.channel, again.account_limit_day) == ("wx", "2026-03-03")
+
+
+def test_explicit_failure_gives_the_accounts_room_back_and_success_and_return_keep_it(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank")
+    first, *_, last = fill(shop, WX_DAY)
+    shop.mark_dispatching(first.id)
+    shop.mark_failed(first.id, code="FAILED", reason="bank refused")  # 2,000,000 of the day back
+    again = shop.route(shop.submit("m1", "again", recipient(WX_CARD_DAY, account_no=card(50))).id, random.Random(0))
+    assert again.channel == "wx"
+    shop.mark_dispatching(last.id)
+    paid = shop.mark_succeeded(last.id)
+    Returns(shop).record(paid.id, reason="bank statement: returned", operator=OPERATOR)  # 退汇: an adjustment order
+    refused = shop.route(shop.submit("m1", "full", recipient(1, account_no=card(51))).id, random.Random(0))
+    assert refused.channel is None
+    assert f"channel account daily limit {WX_DAY}: {WX_DAY} used today + 1" in (refused.route_failure or "")
+
+
+def test_the_give_back_lowers_the_counters_the_route_raised_whatever_the_profile_says_now(
+    shop: PayoutEngine, store: Store, clock: Clock
+) -> None:
+    add(shop, "wx", "wechat_bank")
+    unlimited = PayoutEngine(store, clock=clock, profiles=lambda name: replace(channel(name), daily_limit=None))
+    uncounted = unlimited.route(unlimited.submit("m1", "a", recipient(100, account_no=card(60))).id, random.Random(0))
+    assert (uncounted.channel, uncounted.account_limit_day) == ("wx", None)
+    counted = fill(shop, WX_DAY - 100)
+    unlimited.mark_dispatching(counted[0].id)
+    unlimited.mark_failed(counted[0].id, code="FAILED", reason="bank refused")  # its profile no longer limits wx
+    shop.mark_dispatching(uncounted.id)
+    shop.mark_failed(uncounted.id, code="FAILED", reason="bank refused")  # nothing of the account's day to give back
+    back = shop.route(shop.submit("m1", "back", recipient(WX_CARD_DAY, account_no=card(61))), random.Random(0))
+    assert back.channel == "wx"  # the failed order's 2,000,000 came back: the day holds WX_DAY - 100
+    over = shop.route(shop.submit("m1", "over", recipient(101, account_no=card(62))), random.Random(0))
+    assert f"channel account daily limit {WX_DAY}: {WX_DAY - 100} used today + 101" in (over.route_failure or "")
+
+
+def test_concurrent_routes_never_pass_the_accounts_limit(shop: PayoutEngine) -> None:
+    add(shop, "wx", "wechat_bank")
+    orders = [shop.submit("m1", f"o{i}", recipient(WX_CARD_DAY, account_no=card(i))).id for i in range(8)]
+    _, errors = run_threads(len(orders), lambda i: shop.route(orders[i], random.Random(i)))
+    assert errors == []
+    routed = [o for o in orders if shop.get(o).channel == "wx"]
+    assert len(routed) == 5  # 5 × 2,000,000 on five cards fills wx's 10,000,000
+    assert shop.balance(channel_account("wx", "in_flight")) == WX_DAY
+    left = set(orders) - set(routed)
+    assert all("channel account daily limit" in (shop.get(o).route_failure or "") for o in left)

@@ -4,9 +4,9 @@ One path, whatever the batch: draw from what is known, send each order's write c
 routes are unchanged, count the card and the account's day on the channel where its profile limits them, freeze
 the funds), learn, and again for the orders whose chain the database refused. What is known at first is the
 engine's copy of the active routes and the orders as the caller holds them: nothing is read, and the chains of a
-whole batch travel with their commits in one round trip. A refused chain (a drained channel, a full card or account day, a changed route, a moved
-order) commits nothing; the orders left are then read again with the balances and the channels' use, which also say
-why no channel is eligible when none is.
+whole batch travel with their commits in one round trip. A refused chain (a drained channel, a full card or account
+day, a changed route, a moved order) commits nothing; the orders left are then read again with the balances and
+the channels' use, which also say why no channel is eligible when none is.
 """
 
 from __future__ import annotations

@@ -391,7 +391,7 @@ def enrich_file(
     column: str = "card_number",
     prefix: str = "",
     excel: bool = False,
-    chunk_rows: int = 250_000,
+    chunk_rows: int = 1_000_000,
     progress: bool = True,
 ) -> EnrichSummary:
     """`source` (CSV, xlsx/xls or Parquet) with the result columns added, written to `target` (format by extension).
@@ -403,13 +403,15 @@ def enrich_file(
     frame = table.frame
     enricher = Enricher(index, column, prefix)
     enricher._check_columns(frame.columns)  # before any chunk: a refusal names the file's columns once
-    chunks = list(frame.iter_slices(max(chunk_rows, 1))) or [frame]
-    # Chunks on threads: polars leaves the GIL while it computes, so each core enriches a chunk of its own.
+    # Chunks on threads: polars leaves the GIL while it computes, so each core enriches a chunk of its own; as
+    # many chunks as threads, none over `chunk_rows` (the memory a chunk's intermediate columns take).
+    threads = pl.thread_pool_size()
+    chunks = list(frame.iter_slices(max(1, min(chunk_rows, -(-frame.height // threads))))) or [frame]
     with (
         Progress(
             TextColumn("enrich"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not progress
         ) as bar,
-        ThreadPoolExecutor(max_workers=min(len(chunks), pl.thread_pool_size())) as pool,
+        ThreadPoolExecutor(max_workers=min(len(chunks), threads)) as pool,
     ):
         task = bar.add_task("rows", total=frame.height)
         done = []

@@ -48,7 +48,7 @@ def worker(
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Route, dispatch, query and sweep payouts until SIGTERM."""
-    from payout_core.worker import Worker, load_factory, log_to_stderr, serve_metrics
+    from payout_core.worker import Worker, build_dispatcher, log_to_stderr, serve_metrics
 
     log_to_stderr(log_level)
     log = logging.getLogger("payout_core.worker")
@@ -61,7 +61,7 @@ def worker(
             log.error("store unusable", extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}})
             raise typer.Exit(EXIT_REFUSED) from None
         running = Worker(
-            load_factory(dispatcher)(s),
+            build_dispatcher(dispatcher, s),
             lease_seconds=lease_seconds,
             batch=batch,
             poll_seconds=poll_seconds,

@@ -30,3 +30,16 @@ def load_factory(spec: str) -> DispatcherFactory:
     if not callable(found):
         raise InvalidInput("dispatcher", spec, f"{module_name} has no function {attribute!r}")
     return cast(DispatcherFactory, found)
+
+
+def build_dispatcher(spec: str, store: Store) -> Dispatcher:
+    """The Dispatcher that `spec`'s function builds from `store`. A function that fails, or builds anything else, is
+    refused naming the spec: a deployment's wiring mistake, not a crash with a traceback."""
+    factory = load_factory(spec)
+    try:
+        built = factory(store)
+    except Exception as exc:  # the deployment's own code: any failure is reported as the spec's
+        raise InvalidInput("dispatcher", spec, f"failed to build the Dispatcher: {type(exc).__name__}: {exc}") from None
+    if not isinstance(built, Dispatcher):
+        raise InvalidInput("dispatcher", spec, f"returned {type(built).__name__}, not a Dispatcher")
+    return built

@@ -300,3 +300,16 @@ def test_a_worker_that_cannot_start_says_why_without_a_traceback(tmp_path: Path)
         timeout=60,
     )
     assert wrong.returncode == 2 and "no_such_module" in wrong.stderr and "Traceback" not in wrong.stderr
+    for spec, says in (
+        ("builtins:repr", "returned str, not a Dispatcher"),  # builds something else
+        ("builtins:len", "failed to build the Dispatcher: TypeError"),  # fails while building
+    ):
+        refused = subprocess.run(
+            [str(command), "worker", "--store", str(tmp_path / "s.db"), "--dispatcher", spec],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode == 2 and says in refused.stderr and spec in refused.stderr
+        assert "Traceback" not in refused.stderr

@@ -402,7 +402,6 @@ def enrich_file(
     table = read_cards(source, column)
     frame = table.frame
     enricher = Enricher(index, column, prefix)
-    enricher._check_columns(frame.columns)  # before any chunk: a refusal names the file's columns once
     # Chunks on threads: polars leaves the GIL while it computes, so each core enriches a chunk of its own; as
     # many chunks as threads, none over `chunk_rows` (the memory a chunk's intermediate columns take).
     threads = pl.thread_pool_size()

@@ -12,10 +12,6 @@ from payout_core.store import Later, Tx
 ACCOUNT_TOTAL = "*"
 
 
-_COUNT = {ACCOUNT_TOTAL: "route: count the channel account's day"}
-_GIVE_BACK = {ACCOUNT_TOTAL: "give back the channel account's day limit"}
-
-
 def count_channel_use(tx: Tx, channel: str, key: str, *, day: str, amount: int, limit: int) -> None:
     """Raise the counter of a card (its card key) or of the account's total (ACCOUNT_TOTAL) on `channel` while it
     stays within `limit`: a link of the route's write chain, which fails whole (BrokenLink) when the day is full."""
@@ -25,7 +21,9 @@ def count_channel_use(tx: Tx, channel: str, key: str, *, day: str, amount: int, 
         " WHERE excluded.used <= ? - channel_card_usage.used",
         (channel, key, day, amount, amount, limit, limit),
         rows=1,
-        link=_COUNT.get(key, "route: count the card on the channel"),
+        link="route: count the channel account's day"
+        if key == ACCOUNT_TOTAL
+        else "route: count the card on the channel",
     )
 
 
@@ -48,5 +46,7 @@ def release_channel_use(tx: Tx, channel: str, key: str, *, day: str, amount: int
         "UPDATE channel_card_usage SET used = used - ? WHERE channel = ? AND card_key = ? AND day = ?",
         (amount, channel, key, day),
         rows=1,
-        link=_GIVE_BACK.get(key, "give back the channel's card limit"),
+        link="give back the channel account's day limit"
+        if key == ACCOUNT_TOTAL
+        else "give back the channel's card limit",
     )
